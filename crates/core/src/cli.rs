@@ -1,0 +1,82 @@
+//! The `main()` every tool shares: parse flags, log to stderr, run, map the outcome to
+//! an exit code.
+//!
+//! A tool's `main.rs` is one call: `trendpipe_core::cli::main("clean", clean::run)`.
+//! stdout carries records only; everything said to the user goes to stderr through
+//! `log`, with secrets masked. A closed stdout (`stage | head`) ends the run quietly
+//! with success.
+
+use std::future::Future;
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::error::{Error, Status, is_broken_pipe};
+use crate::redact::redact;
+
+/// Runs a tool: parses `A` from the command line, sets up logging and the async
+/// runtime, awaits `run` and turns its result into the exit code (0 all good, 1 some
+/// records rejected, 2 usage, configuration or connection failure).
+pub fn main<A, F, Fut>(tool: &'static str, run: F) -> ExitCode
+where
+    A: clap::Parser,
+    F: FnOnce(A) -> Fut,
+    Fut: Future<Output = anyhow::Result<Status>>,
+{
+    let args = match A::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            // --help and --version are not errors; clap prints them on stdout.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(tool);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{tool}: error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(run(args));
+    // Give background tasks (driver monitors) a bounded moment, then drop them.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    finish(tool, result)
+}
+
+/// Maps a run's result to an exit code, printing the error if there is one.
+pub fn finish(tool: &str, result: anyhow::Result<Status>) -> ExitCode {
+    match result {
+        Ok(status) => status.exit_code(),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.downcast_ref::<Error>().map_or(2, Error::exit_code);
+            let _ = writeln!(std::io::stderr(), "{tool}: error: {}", redact(&format!("{e:#}")));
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// Logs go to stderr as `tool: message` (`tool: warning: message` for warnings).
+/// `TRENDPIPE_LOG` (or `RUST_LOG`) sets the level; the default is `info` for the
+/// trendpipe crates and `warn` for the libraries under them.
+fn init_logging(tool: &'static str) {
+    let filter = std::env::var("TRENDPIPE_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "warn,trendpipe_core=info,trendpipe_fetch_trends=info,trendpipe_clean=info,trendpipe_etl_to_sql=info,trendpipe_sentiment=info,trendpipe_report=info".into());
+    let mut builder = env_logger::Builder::new();
+    builder
+        .parse_filters(&filter)
+        .target(env_logger::Target::Stderr)
+        .format(move |buf, record| {
+            let message = redact(&record.args().to_string());
+            match record.level() {
+                log::Level::Info => writeln!(buf, "{tool}: {message}"),
+                log::Level::Warn => writeln!(buf, "{tool}: warning: {message}"),
+                log::Level::Error => writeln!(buf, "{tool}: error: {message}"),
+                level => writeln!(buf, "{tool}: {}: {message}", level.as_str().to_lowercase()),
+            }
+        });
+    let _ = builder.try_init();
+}

@@ -1,0 +1,21 @@
+//! Shared ground of the trendpipe tools.
+//!
+//! Every stage (`fetch-trends`, `clean`, `etl-to-sql`, `sentiment`, `report`) is a
+//! small binary whose logic lives in its own library crate. What more than one stage
+//! needs lives here: the record contract between stages, the streaming NDJSON reader
+//! and writer, MongoDB and SQL access, configuration, errors and exit codes, the
+//! `main()` wrapper and terminal-only progress bars.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod key;
+pub mod mongo;
+pub mod ndjson;
+pub mod progress;
+pub mod quarantine;
+pub mod record;
+pub mod redact;
+pub mod sql;
+
+pub use error::{Error, Status};
