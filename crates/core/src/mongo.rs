@@ -23,6 +23,9 @@ use crate::error::Error;
 use crate::record::{QuarantineEntry, format_time, parse_time};
 use crate::redact::redact;
 
+/// Re-exported so that stages build filters without depending on the driver.
+pub use mongodb::bson as bson_types;
+
 pub const TRENDS: &str = "trends";
 pub const POSTS: &str = "posts";
 pub const QUARANTINE: &str = "quarantine";

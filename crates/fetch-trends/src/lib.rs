@@ -1,1 +1,375 @@
-//! wip
+//! `fetch-trends`: one snapshot of the trending topics of one or more places.
+//!
+//! A source turns a provider's payload into trend records (DESIGN.md); the records go
+//! to stdout as NDJSON or into MongoDB's `trends` collection, where a unique index on
+//! (source, place, key, observed_at) makes a repeated snapshot harmless. One place
+//! failing does not lose the others: they are written, the failure is reported and
+//! the exit code is 1. Refused credentials or bad usage stop the run with exit 2.
+
+pub mod http;
+pub mod source;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, ValueEnum};
+use serde_json::{Map, json};
+use trendpipe_core::config::Config;
+use trendpipe_core::error::{Error, Status};
+use trendpipe_core::key::trend_key;
+use trendpipe_core::mongo::{self, Mongo};
+use trendpipe_core::ndjson::NdjsonWriter;
+use trendpipe_core::record::{Place, Record, Trend, format_time};
+
+use crate::http::{Http, HttpError, Policy};
+
+/// Takes a snapshot of trending topics and writes trend records (NDJSON) to stdout or
+/// MongoDB.
+#[derive(Debug, Parser)]
+#[command(name = "fetch-trends", version, about, long_about = None)]
+pub struct Args {
+    /// Where the trends come from.
+    #[arg(long, value_enum)]
+    pub source: SourceKind,
+
+    /// A place to fetch: a WOEID for `x` (23424768 is Brazil). `ID=NAME` labels it
+    /// (`23424768=Brazil`). Repeat for several places.
+    #[arg(long = "place", value_name = "ID[=NAME]")]
+    pub places: Vec<String>,
+
+    /// A saved v1.1 `trends/place` response to import (`x-v1`); `-` reads stdin.
+    /// Repeat for several files.
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+
+    /// The provider's base URL, for tests and proxies [default: https://api.x.com for x].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Where the records go.
+    #[arg(long, value_enum, default_value_t = Sink::Stdout)]
+    pub to: Sink,
+
+    /// The MongoDB database for `--to mongo` [env: MONGODB_DATABASE; default: the one
+    /// in MONGODB_URI, else trendpipe]. The URI itself comes from MONGODB_URI or the
+    /// configuration file.
+    #[arg(long, value_name = "NAME")]
+    pub mongo_database: Option<String>,
+
+    /// The configuration file [env: TRENDPIPE_CONFIG; default:
+    /// ~/.config/trendpipe/config.toml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Seconds before a request is abandoned.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Retries of a request after a network error, a 5xx or a 429.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// The first wait before a retry, doubled at each further retry.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub backoff_ms: u64,
+
+    /// The longest wait accepted, in seconds, whether from backoff or from a 429's
+    /// rate-limit headers; a provider asking for more fails that place.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub max_wait: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceKind {
+    /// X API v2 trends by WOEID (bearer token in X_BEARER_TOKEN).
+    X,
+    /// Saved Twitter v1.1 `trends/place` responses (files, no network).
+    #[value(name = "x-v1")]
+    XV1,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sink {
+    /// NDJSON on standard output.
+    Stdout,
+    /// MongoDB's `trends` collection (MONGODB_URI).
+    Mongo,
+}
+
+/// What one place gave.
+#[derive(Debug, Default)]
+struct Coverage {
+    place: String,
+    trends: usize,
+    with_volume: usize,
+    error: Option<String>,
+}
+
+/// Runs the tool with records going to stdout or MongoDB.
+pub async fn run(args: Args) -> anyhow::Result<Status> {
+    let config = Config::load(args.config.as_deref())?;
+    match args.to {
+        Sink::Stdout => {
+            let stdout = std::io::stdout();
+            fetch(&args, &config, Output::Ndjson(NdjsonWriter::new(stdout.lock()))).await
+        }
+        Sink::Mongo => {
+            let uri = config
+                .secret("MONGODB_URI")
+                .ok_or_else(|| Error::Config("--to mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into()))?;
+            let database = config.setting(args.mongo_database.as_deref(), "MONGODB_DATABASE");
+            let mongo = Mongo::connect(&uri, database.as_deref(), "fetch-trends").await?;
+            let result = async {
+                mongo.ensure_indexes().await?;
+                fetch(&args, &config, Output::<std::io::Sink>::Mongo(&mongo, Default::default())).await
+            }
+            .await;
+            mongo.shutdown().await;
+            result
+        }
+    }
+}
+
+enum Output<'a, W: Write> {
+    Ndjson(NdjsonWriter<W>),
+    Mongo(&'a Mongo, mongo::InsertCounts),
+}
+
+impl<W: Write> Output<'_, W> {
+    async fn put(&mut self, trends: Vec<Trend>) -> anyhow::Result<()> {
+        match self {
+            Output::Ndjson(w) => {
+                for t in trends {
+                    w.write(&Record::Trend(t)).context("writing to stdout")?;
+                }
+            }
+            Output::Mongo(mongo, counts) => {
+                let now = Utc::now();
+                let docs = trends
+                    .into_iter()
+                    .map(|t| {
+                        let value = serde_json::to_value(Record::Trend(t))?;
+                        let mut doc = mongo::to_document(&value)?;
+                        mongo::stamp_ingested(&mut doc, now);
+                        Ok(doc)
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let got = mongo.insert_idempotent(mongo::TRENDS, docs).await?;
+                counts.inserted += got.inserted;
+                counts.duplicates += got.duplicates;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn fetch<W: Write>(args: &Args, config: &Config, mut out: Output<'_, W>) -> anyhow::Result<Status> {
+    let started_at = Utc::now();
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let mut coverage = Vec::new();
+    match args.source {
+        SourceKind::X => fetch_x(args, config, &run_id, &mut out, &mut coverage).await?,
+        SourceKind::XV1 => import_x_v1(args, &run_id, &mut out, &mut coverage).await?,
+    }
+    let failed = coverage.iter().filter(|c| c.error.is_some()).count();
+    for c in &coverage {
+        match &c.error {
+            None => log::info!("{}: {} trends, {} with a volume", c.place, c.trends, c.with_volume),
+            Some(e) => log::error!("{}: {e}", c.place),
+        }
+    }
+    let total: usize = coverage.iter().map(|c| c.trends).sum();
+    let with_volume: usize = coverage.iter().map(|c| c.with_volume).sum();
+    match out {
+        Output::Ndjson(w) => {
+            w.finish().context("writing to stdout")?;
+        }
+        Output::Mongo(mongo, counts) => {
+            log::info!("MongoDB trends: {} inserted, {} already stored", counts.inserted, counts.duplicates);
+            let run = json!({
+                "run_id": run_id,
+                "stage": "fetch-trends",
+                "source": source_name(args.source),
+                "started_at": format_time(&started_at),
+                "finished_at": format_time(&Utc::now()),
+                "status": if failed == 0 { "ok" } else { "partial" },
+                "counts": {
+                    "places": coverage.len(),
+                    "failed_places": failed,
+                    "trends": total,
+                    "with_volume": with_volume,
+                    "inserted": counts.inserted,
+                    "duplicates": counts.duplicates,
+                },
+                "errors": coverage.iter().filter_map(|c| c.error.as_ref().map(|e| json!({"place": c.place, "error": e}))).collect::<Vec<_>>(),
+            });
+            mongo.record_run(&run).await?;
+        }
+    }
+    Ok(Status { rejected: 0, failures: failed as u64 })
+}
+
+fn source_name(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::X => "x",
+        SourceKind::XV1 => "x-v1",
+    }
+}
+
+/// `ID` or `ID=NAME`.
+fn parse_place(text: &str) -> anyhow::Result<Place> {
+    let (id, name) = match text.split_once('=') {
+        Some((id, name)) => (id.trim(), Some(name.trim().to_owned()).filter(|n| !n.is_empty())),
+        None => (text.trim(), None),
+    };
+    if id.is_empty() {
+        return Err(Error::Usage(format!("--place {text:?}: the place id is empty")).into());
+    }
+    Ok(Place { id: id.to_owned(), name, extra: Map::new() })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn trend(source: &str, place: &Place, name: &str, volume: Option<i64>, rank: usize, observed_at: DateTime<Utc>, run_id: &str, extra: Map<String, serde_json::Value>) -> Trend {
+    Trend {
+        source: source.to_owned(),
+        place: place.clone(),
+        name: name.trim().to_owned(),
+        key: trend_key(name),
+        volume,
+        rank: u32::try_from(rank).ok(),
+        observed_at,
+        run_id: Some(run_id.to_owned()),
+        extra,
+    }
+}
+
+async fn fetch_x<W: Write>(args: &Args, config: &Config, run_id: &str, out: &mut Output<'_, W>, coverage: &mut Vec<Coverage>) -> anyhow::Result<()> {
+    if args.places.is_empty() {
+        return Err(Error::Usage("--source x needs at least one --place WOEID (23424768 is Brazil, 1 is worldwide)".into()).into());
+    }
+    if !args.files.is_empty() {
+        return Err(Error::Usage("--file is for --source x-v1".into()).into());
+    }
+    let places = args.places.iter().map(|p| parse_place(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let token = config.secret("X_BEARER_TOKEN").ok_or_else(|| {
+        Error::Config("--source x needs a bearer token in X_BEARER_TOKEN (or x_bearer_token in the configuration file)".into())
+    })?;
+    let http = Http::new(Policy {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        retries: args.retries,
+        backoff: Duration::from_millis(args.backoff_ms),
+        max_wait: Duration::from_secs(args.max_wait),
+    })?;
+    let base = args.base_url.as_deref().unwrap_or("https://api.x.com").trim_end_matches('/');
+    for place in places {
+        let label = match &place.name {
+            Some(name) => format!("x place {} ({name})", place.id),
+            None => format!("x place {}", place.id),
+        };
+        let url = format!("{base}{}", source::x::path(&place.id));
+        let fetched_at = Utc::now();
+        let body = match http.get(&url, Some(&token)).await {
+            Ok(body) => body,
+            Err(HttpError::Auth { status, detail, .. }) => {
+                return Err(Error::Config(format!("X API refused the bearer token (HTTP {status}: {detail}); check X_BEARER_TOKEN")).into());
+            }
+            Err(HttpError::Failed(e)) => {
+                coverage.push(Coverage { place: label, error: Some(e), ..Default::default() });
+                continue;
+            }
+        };
+        match source::x::parse(&body) {
+            Ok(items) => {
+                let with_volume = items.iter().filter(|i| i.volume.is_some()).count();
+                let n = items.len();
+                let trends = items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| trend("x", &place, &item.name, item.volume, i + 1, fetched_at, run_id, Map::new()))
+                    .collect();
+                out.put(trends).await?;
+                coverage.push(Coverage { place: label, trends: n, with_volume, error: None });
+            }
+            Err(e) => coverage.push(Coverage { place: label, error: Some(format!("unexpected payload: {e}")), ..Default::default() }),
+        }
+    }
+    Ok(())
+}
+
+async fn import_x_v1<W: Write>(args: &Args, run_id: &str, out: &mut Output<'_, W>, coverage: &mut Vec<Coverage>) -> anyhow::Result<()> {
+    if args.files.is_empty() {
+        return Err(Error::Usage("--source x-v1 imports saved trends/place responses: give --file PATH (or --file - for stdin)".into()).into());
+    }
+    let wanted: Vec<Place> = args.places.iter().map(|p| parse_place(p)).collect::<anyhow::Result<_>>()?;
+    for path in &args.files {
+        let shown = path.display().to_string();
+        let body = if shown == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
+        } else {
+            std::fs::read(path)
+        };
+        let body = match body {
+            Ok(b) => b,
+            Err(e) => {
+                coverage.push(Coverage { place: shown, error: Some(format!("cannot read: {e}")), ..Default::default() });
+                continue;
+            }
+        };
+        let snapshots = match source::x_v1::parse(&body) {
+            Ok(s) => s,
+            Err(e) => {
+                coverage.push(Coverage { place: shown, error: Some(format!("x-v1: unexpected payload: {e}")), ..Default::default() });
+                continue;
+            }
+        };
+        for snap in snapshots {
+            if !wanted.is_empty() && !wanted.iter().any(|p| p.id == snap.woeid) {
+                continue;
+            }
+            let place = Place { id: snap.woeid.clone(), name: snap.place_name.clone(), extra: Map::new() };
+            let with_volume = snap.trends.iter().filter(|i| i.volume.is_some()).count();
+            let n = snap.trends.len();
+            let trends = snap
+                .trends
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let mut extra = item.extra;
+                    extra.insert("api".into(), "v1.1".into());
+                    trend("x", &place, &item.name, item.volume, i + 1, snap.observed_at, run_id, extra)
+                })
+                .collect();
+            out.put(trends).await?;
+            let label = format!("{shown}: place {} ({}) at {}", snap.woeid, snap.place_name.as_deref().unwrap_or("?"), format_time(&snap.observed_at));
+            coverage.push(Coverage { place: label, trends: n, with_volume, error: None });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_with_and_without_names() {
+        let p = parse_place("23424768=Brazil").unwrap();
+        assert_eq!((p.id.as_str(), p.name.as_deref()), ("23424768", Some("Brazil")));
+        let p = parse_place(" 1 ").unwrap();
+        assert_eq!((p.id.as_str(), p.name), ("1", None));
+        assert!(parse_place("=Brazil").is_err());
+    }
+
+    #[test]
+    fn flags_parse() {
+        let a = Args::try_parse_from(["fetch-trends", "--source", "x", "--place", "1", "--place", "23424768=Brazil", "--to", "mongo"]).unwrap();
+        assert_eq!(a.source, SourceKind::X);
+        assert_eq!(a.places.len(), 2);
+        assert_eq!(a.to, Sink::Mongo);
+        assert!(Args::try_parse_from(["fetch-trends", "--source", "myspace"]).is_err());
+    }
+}

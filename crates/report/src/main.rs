@@ -1,1 +1,3 @@
-fn main() {}
+fn main() -> std::process::ExitCode {
+    trendpipe_core::cli::main("report", trendpipe_report::run)
+}
