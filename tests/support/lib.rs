@@ -1,1 +1,146 @@
-//! wip
+//! Helpers for tests that run the real binaries against real services.
+//!
+//! Services come from the environment that `scripts/test.sh` sets:
+//! `TRENDPIPE_TEST_MONGODB_URI` and `TRENDPIPE_TEST_DATABASE_URL`. When one is missing
+//! a test skips with a message, unless `TRENDPIPE_REQUIRE_SERVICES=1` (set by
+//! test.sh), where it fails: under the test command no test passes by skipping.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A file of `fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("fixtures").join(rel)
+}
+
+/// The path of a workspace binary, built by `cargo test --workspace`.
+pub fn bin(name: &str) -> PathBuf {
+    let path = assert_cmd::cargo::cargo_bin(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run the tests with `cargo test --workspace` (or scripts/test.sh)",
+        path.display()
+    );
+    path
+}
+
+fn service(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Some(v),
+        _ => {
+            let required = std::env::var("TRENDPIPE_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
+            assert!(!required, "{what} is required (TRENDPIPE_REQUIRE_SERVICES=1) but {var} is not set");
+            eprintln!("skipped: {var} is not set (run scripts/test.sh to provide {what})");
+            None
+        }
+    }
+}
+
+/// The MongoDB URI of the test server, or `None` (skip) outside the test command.
+pub fn mongo_uri() -> Option<String> {
+    service("TRENDPIPE_TEST_MONGODB_URI", "a MongoDB server")
+}
+
+/// The PostgreSQL URL of the test server, or `None` (skip) outside the test command.
+pub fn postgres_url() -> Option<String> {
+    service("TRENDPIPE_TEST_DATABASE_URL", "a PostgreSQL server")
+}
+
+/// A name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Creates an empty PostgreSQL database and returns its URL.
+pub async fn fresh_postgres(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = unique("trendpipe_test");
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connecting to the test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("CREATE DATABASE");
+    conn.close().await.ok();
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin_url, String::new()),
+    };
+    let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+    format!("{base}/{name}{query}")
+}
+
+/// A finished run of a binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout lines parsed as JSON.
+    pub fn records(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}")))
+            .collect()
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs a workspace binary with `args`, extra environment and `stdin`, in `dir`.
+/// The service variables of the test command are not passed on unless given in `env`,
+/// so a test only talks to what it names. stdin is written from a thread, so a
+/// binary that writes before it has read everything cannot deadlock the test.
+pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], dir: &Path) -> Run {
+    let mut cmd = Command::new(bin(name));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("MONGODB_URI")
+        .env_remove("DATABASE_URL")
+        .env_remove("X_BEARER_TOKEN")
+        .env_remove("TRENDPIPE_CONFIG")
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {name}: {e}"));
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // A binary that exits early closes the pipe; that is its business.
+        let _ = input.write_all(&data);
+    });
+    let output = child.wait_with_output().unwrap_or_else(|e| panic!("waiting for {name}: {e}"));
+    let _ = writer.join();
+    output.into()
+}
+
+/// Reads a fixture file as bytes.
+pub fn read_fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(fixture(rel)).unwrap_or_else(|e| panic!("reading fixture {rel}: {e}"))
+}
