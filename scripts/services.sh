@@ -61,15 +61,17 @@ start_mongo() {
     fi
     local port
     port=$(free_port)
-    mkdir -p "$services_work/mongo"
+    mkdir -p "$services_work/mongo/data"
     if command -v mongod >/dev/null 2>&1; then
         say "MongoDB: mongod on port $port"
         mongod --dbpath "$services_work/mongo" --port "$port" --bind_ip 127.0.0.1 \
             --logpath "$services_work/mongo/log" >/dev/null 2>&1 &
     else
         say "MongoDB: nx-27017 $NX_27017_VERSION on port $port"
+        # --data-dir keeps one SQLite file per database, so that tests using
+        # different database names are isolated as on a real server.
         (cd "$services_work/mongo" && exec "$services_venv/bin/nx-27017" --host 127.0.0.1 -p "$port" \
-            --db "$services_work/mongo/nx.db" --log-file "$services_work/mongo/log" \
+            --data-dir "$services_work/mongo/data" --log-file "$services_work/mongo/log" \
             --pid-file "$services_work/mongo/pid") >"$services_work/mongo/out" 2>&1 &
     fi
     services_mongo_pid=$!

@@ -5,6 +5,9 @@
 //! a test skips with a message, unless `TRENDPIPE_REQUIRE_SERVICES=1` (set by
 //! test.sh), where it fails: under the test command no test passes by skipping.
 
+// Test helpers fail the test that calls them by panicking, as assertions do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

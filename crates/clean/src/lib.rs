@@ -89,9 +89,9 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
             Ok(Status { rejected: summary.rejected, failures: 0 })
         }
         From::Mongo => {
-            let uri = config
-                .secret("MONGODB_URI")
-                .ok_or_else(|| Error::Config("--from mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into()))?;
+            let uri = config.secret("MONGODB_URI").ok_or_else(|| {
+                Error::Config("--from mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into())
+            })?;
             let database = config.setting(args.mongo_database.as_deref(), "MONGODB_DATABASE");
             let mongo = Mongo::connect(&uri, database.as_deref(), "clean").await?;
             let result = from_mongo(options, &mongo).await;
@@ -102,7 +102,12 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
 }
 
 /// Filter mode: NDJSON in, clean NDJSON out, drops to the quarantine.
-pub async fn filter(options: Options, input: impl BufRead, output: impl Write, quarantine: &mut Quarantine<'_>) -> anyhow::Result<Summary> {
+pub async fn filter(
+    options: Options,
+    input: impl BufRead,
+    output: impl Write,
+    quarantine: &mut Quarantine<'_>,
+) -> anyhow::Result<Summary> {
     let mut cleaner = Cleaner::new(options);
     let mut out = NdjsonWriter::new(output);
     let mut summary = Summary::default();
@@ -150,9 +155,8 @@ async fn from_mongo(options: Options, mongo: &Mongo) -> anyhow::Result<Status> {
     let stdout = std::io::stdout();
     let mut out = NdjsonWriter::new(stdout.lock());
     let mut summary = Summary::default();
-    let mut cursor = mongo
-        .find(mongo::TRENDS, Default::default(), mongo::bson_types::doc! { "ingested_at": 1, "_id": 1 })
-        .await?;
+    let mut cursor =
+        mongo.find(mongo::TRENDS, Default::default(), mongo::bson_types::doc! { "ingested_at": 1, "_id": 1 }).await?;
     while let Some(value) = mongo::next_record(&mut cursor).await? {
         summary.read += 1;
         match cleaner.process(value.clone()) {

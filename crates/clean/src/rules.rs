@@ -24,9 +24,14 @@ pub struct Options {
 pub enum Outcome {
     Keep(Value),
     /// Dropped by a cleaning rule (`null-volume`, `duplicate`).
-    Drop { rule: &'static str, reason: String },
+    Drop {
+        rule: &'static str,
+        reason: String,
+    },
     /// Not a valid record.
-    Reject { reason: String },
+    Reject {
+        reason: String,
+    },
 }
 
 /// The rules with the state they need (the keys seen, for duplicates).
@@ -47,7 +52,9 @@ impl Cleaner {
             // Posts are cleaned by their own rules (issue 4); until then they pass
             // through untouched so that no stage loses them.
             Some("post") => Outcome::Keep(value),
-            Some(other) => Outcome::Reject { reason: format!("kind: unknown kind {other:?} (expected \"trend\" or \"post\")") },
+            Some(other) => {
+                Outcome::Reject { reason: format!("kind: unknown kind {other:?} (expected \"trend\" or \"post\")") }
+            }
             None => Outcome::Reject { reason: "kind: missing (expected \"trend\" or \"post\")".into() },
         }
     }
@@ -111,7 +118,9 @@ pub fn normalise_trend(value: Value) -> Result<Trend, String> {
         None => return Err("place: missing".into()),
     }
     let observed_at = match obj.get("observed_at") {
-        Some(Value::String(s)) => parse_time(s).map_err(|e| format!("observed_at: {s:?} is not an RFC 3339 time ({e})"))?,
+        Some(Value::String(s)) => {
+            parse_time(s).map_err(|e| format!("observed_at: {s:?} is not an RFC 3339 time ({e})"))?
+        }
         Some(other) => return Err(format!("observed_at: expected a string, found {}", json_kind(other))),
         None => return Err("observed_at: missing".into()),
     };
@@ -227,14 +236,22 @@ mod tests {
             }
         }
         let mut bad = trend(json!("lots"));
-        assert_eq!(cleaner().process(bad.clone()), Outcome::Reject { reason: "volume: expected a number, found \"lots\"".into() });
+        assert_eq!(
+            cleaner().process(bad.clone()),
+            Outcome::Reject { reason: "volume: expected a number, found \"lots\"".into() }
+        );
         bad["volume"] = json!(-3);
         assert_eq!(cleaner().process(bad.clone()), Outcome::Reject { reason: "volume: -3 is below 0".into() });
         bad["volume"] = json!(3);
         bad["observed_at"] = json!("yesterday");
-        assert!(matches!(cleaner().process(bad.clone()), Outcome::Reject { reason } if reason.starts_with("observed_at: \"yesterday\"")));
+        assert!(
+            matches!(cleaner().process(bad.clone()), Outcome::Reject { reason } if reason.starts_with("observed_at: \"yesterday\""))
+        );
         bad["observed_at"] = json!("2026-11-22T01:30:00Z");
         bad["place"] = json!("BR");
-        assert_eq!(cleaner().process(bad), Outcome::Reject { reason: "place: expected an object, found a string".into() });
+        assert_eq!(
+            cleaner().process(bad),
+            Outcome::Reject { reason: "place: expected an object, found a string".into() }
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! The `clean` binary as a user runs it: NDJSON on stdin, clean records on stdout,
 //! reasons on stderr, drops in the reject file.
 
+// Tests fail by panicking; the lints against it guard library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -34,7 +37,12 @@ fn clean(input: Vec<u8>, args: &[&str]) -> Ran {
         .output()
         .unwrap();
     let rejects = std::fs::read(&reject).map(|b| lines(&b)).unwrap_or_default();
-    Ran { code: out.status.code(), out: lines(&out.stdout), err: String::from_utf8_lossy(&out.stderr).into_owned(), rejects }
+    Ran {
+        code: out.status.code(),
+        out: lines(&out.stdout),
+        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        rejects,
+    }
 }
 
 #[test]
@@ -123,7 +131,12 @@ fn closed_stdout_is_not_an_error() {
     let clean = assert_cmd::cargo::cargo_bin("clean");
     let out = std::process::Command::new("bash")
         .arg("-c")
-        .arg(format!("set -o pipefail; {} --reject {}/r.ndjson < {} | head -n 1", clean.display(), dir.path().display(), input_path.display()))
+        .arg(format!(
+            "set -o pipefail; {} --reject {}/r.ndjson < {} | head -n 1",
+            clean.display(),
+            dir.path().display(),
+            input_path.display()
+        ))
         .output()
         .unwrap();
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));

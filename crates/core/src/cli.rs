@@ -66,17 +66,14 @@ fn init_logging(tool: &'static str) {
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "warn,trendpipe_core=info,trendpipe_fetch_trends=info,trendpipe_clean=info,trendpipe_etl_to_sql=info,trendpipe_sentiment=info,trendpipe_report=info".into());
     let mut builder = env_logger::Builder::new();
-    builder
-        .parse_filters(&filter)
-        .target(env_logger::Target::Stderr)
-        .format(move |buf, record| {
-            let message = redact(&record.args().to_string());
-            match record.level() {
-                log::Level::Info => writeln!(buf, "{tool}: {message}"),
-                log::Level::Warn => writeln!(buf, "{tool}: warning: {message}"),
-                log::Level::Error => writeln!(buf, "{tool}: error: {message}"),
-                level => writeln!(buf, "{tool}: {}: {message}", level.as_str().to_lowercase()),
-            }
-        });
+    builder.parse_filters(&filter).target(env_logger::Target::Stderr).format(move |buf, record| {
+        let message = redact(&record.args().to_string());
+        match record.level() {
+            log::Level::Info => writeln!(buf, "{tool}: {message}"),
+            log::Level::Warn => writeln!(buf, "{tool}: warning: {message}"),
+            log::Level::Error => writeln!(buf, "{tool}: error: {message}"),
+            level => writeln!(buf, "{tool}: {}: {message}", level.as_str().to_lowercase()),
+        }
+    });
     let _ = builder.try_init();
 }

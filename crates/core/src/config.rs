@@ -43,21 +43,16 @@ impl Config {
         let Some(path) = path else {
             return Ok(Self::default());
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Error::Config(format!("cannot read configuration file {}: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Config(format!("cannot read configuration file {}: {e}", path.display())))?;
         Self::parse(&text, Some(path))
     }
 
     /// Parses TOML text (a flat table of strings, numbers or booleans).
     pub fn parse(text: &str, path: Option<PathBuf>) -> anyhow::Result<Self> {
-        let shown = path
-            .as_deref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "configuration".into());
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            Error::Config(format!("{shown}: {}", e.message()))
-        })?;
+        let shown = path.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "configuration".into());
+        let table: toml::Table =
+            text.parse().map_err(|e: toml::de::Error| Error::Config(format!("{shown}: {}", e.message())))?;
         let mut values = BTreeMap::new();
         for (key, value) in table {
             let value = match value {
@@ -177,30 +172,18 @@ mod tests {
 
     #[test]
     fn file_values_and_precedence() {
-        let cfg = Config::parse(
-            "database_url = \"sqlite:from-file.db\"\nbatch_size = 500\n",
-            None,
-        )
-        .unwrap();
+        let cfg = Config::parse("database_url = \"sqlite:from-file.db\"\nbatch_size = 500\n", None).unwrap();
         assert_eq!(cfg.file_value("database_url"), Some("sqlite:from-file.db"));
         // The flag wins over the file.
-        assert_eq!(
-            cfg.setting(Some("sqlite:flag.db"), "TRENDPIPE_TEST_UNSET_VAR").as_deref(),
-            Some("sqlite:flag.db")
-        );
+        assert_eq!(cfg.setting(Some("sqlite:flag.db"), "TRENDPIPE_TEST_UNSET_VAR").as_deref(), Some("sqlite:flag.db"));
         // The file fills in when flag and environment are silent.
-        assert_eq!(
-            cfg.number::<usize>(None, "BATCH_SIZE").unwrap(),
-            Some(500)
-        );
+        assert_eq!(cfg.number::<usize>(None, "BATCH_SIZE").unwrap(), Some(500));
     }
 
     #[test]
     fn password_on_the_command_line_is_refused() {
         let cfg = Config::default();
-        let err = cfg
-            .connection(Some("postgres://etl:hunter22@pg/db"), "DATABASE_URL")
-            .unwrap_err();
+        let err = cfg.connection(Some("postgres://etl:hunter22@pg/db"), "DATABASE_URL").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("DATABASE_URL"), "{msg}");
         assert!(!msg.contains("hunter22"), "{msg}");

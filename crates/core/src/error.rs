@@ -48,11 +48,7 @@ impl Status {
     }
 
     pub fn exit_code(&self) -> ExitCode {
-        if self.is_clean() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        }
+        if self.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) }
     }
 }
 
@@ -60,9 +56,7 @@ impl Status {
 /// `stage | head` must end quietly and successfully.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
 

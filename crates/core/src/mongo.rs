@@ -71,11 +71,9 @@ impl Mongo {
         let db = client.database(&name);
         if let Err(e) = db.run_command(doc! { "ping": 1 }).await {
             client.shutdown().await;
-            return Err(Error::Connection(format!(
-                "cannot reach MongoDB at {shown}: {}",
-                redact(&e.to_string())
-            ))
-            .into());
+            return Err(
+                Error::Connection(format!("cannot reach MongoDB at {shown}: {}", redact(&e.to_string()))).into()
+            );
         }
         Ok(Self { client, db })
     }
@@ -93,11 +91,7 @@ impl Mongo {
         let unique = |name: &str| IndexOptions::builder().unique(true).name(name.to_owned()).build();
         let named = |name: &str| IndexOptions::builder().name(name.to_owned()).build();
         let plan: [(&str, Document, IndexOptions); 6] = [
-            (
-                TRENDS,
-                doc! { "source": 1, "place.id": 1, "key": 1, "observed_at": 1 },
-                unique("trend_observation"),
-            ),
+            (TRENDS, doc! { "source": 1, "place.id": 1, "key": 1, "observed_at": 1 }, unique("trend_observation")),
             (TRENDS, doc! { "ingested_at": 1 }, named("trends_ingested_at")),
             (POSTS, doc! { "source": 1, "id": 1 }, unique("post_identity")),
             (POSTS, doc! { "ingested_at": 1 }, named("posts_ingested_at")),
@@ -153,10 +147,7 @@ impl Mongo {
             .iter()
             .map(|e| serde_json::to_value(e).map_err(anyhow::Error::from).and_then(|v| to_document(&v)))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        self.collection(QUARANTINE)
-            .insert_many(docs)
-            .await
-            .context("writing to the quarantine collection")?;
+        self.collection(QUARANTINE).insert_many(docs).await.context("writing to the quarantine collection")?;
         Ok(())
     }
 
@@ -169,12 +160,7 @@ impl Mongo {
 
     /// Opens a cursor over a collection, in `sort` order, in batches.
     pub async fn find(&self, coll: &str, filter: Document, sort: Document) -> anyhow::Result<Cursor<Document>> {
-        self.collection(coll)
-            .find(filter)
-            .sort(sort)
-            .batch_size(1000)
-            .await
-            .with_context(|| format!("reading {coll}"))
+        self.collection(coll).find(filter).sort(sort).batch_size(1000).await.with_context(|| format!("reading {coll}"))
     }
 
     /// Closes the connection pool. Must be awaited before the runtime stops: dropping

@@ -200,9 +200,7 @@ mod tests {
     use std::io::Cursor;
 
     fn read_all(input: &[u8], max: usize) -> Vec<Item> {
-        NdjsonReader::with_max_line(Cursor::new(input.to_vec()), max)
-            .map(|r| r.unwrap())
-            .collect()
+        NdjsonReader::with_max_line(Cursor::new(input.to_vec()), max).map(|r| r.unwrap()).collect()
     }
 
     #[test]
@@ -235,8 +233,7 @@ mod tests {
         input.extend_from_slice(b"\"}\n{\"b\":1}\n");
         // A tiny BufReader capacity forces the line across many chunks.
         let reader = std::io::BufReader::with_capacity(7, Cursor::new(input));
-        let items: Vec<Item> =
-            NdjsonReader::with_max_line(reader, 1000).map(|r| r.unwrap()).collect();
+        let items: Vec<Item> = NdjsonReader::with_max_line(reader, 1000).map(|r| r.unwrap()).collect();
         assert_eq!(items.len(), 2);
         assert!(items[0].as_ref().unwrap_err().message.contains("longer than 1000"));
         assert_eq!(items[1].as_ref().unwrap().0, 2);

@@ -53,8 +53,7 @@ impl<'a> Quarantine<'a> {
                     *writer = Some(NdjsonWriter::new(file));
                 }
                 if let Some(w) = writer.as_mut() {
-                    w.write(&entry)
-                        .with_context(|| format!("writing to the reject file {}", path.display()))?;
+                    w.write(&entry).with_context(|| format!("writing to the reject file {}", path.display()))?;
                 }
                 *count += 1;
             }
@@ -76,8 +75,7 @@ impl<'a> Quarantine<'a> {
         match self {
             Self::File { path, writer, .. } => {
                 if let Some(w) = writer.take() {
-                    w.finish()
-                        .with_context(|| format!("writing to the reject file {}", path.display()))?;
+                    w.finish().with_context(|| format!("writing to the reject file {}", path.display()))?;
                 }
             }
             Self::Mongo { mongo, pending, .. } => {

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Anything a stage may read or write.
+// Records are handled one at a time, never stored in bulk: boxing the larger variant
+// would cost an allocation per record to save memory nobody holds.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Record {
@@ -157,9 +160,8 @@ mod rfc3339 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(d)?;
-        super::parse_time(&text).map_err(|e| {
-            serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time ({e})"))
-        })
+        super::parse_time(&text)
+            .map_err(|e| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time ({e})")))
     }
 }
 
@@ -177,9 +179,9 @@ mod rfc3339_opt {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),
-            Some(text) => super::parse_time(&text).map(Some).map_err(|e| {
-                serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time ({e})"))
-            }),
+            Some(text) => super::parse_time(&text)
+                .map(Some)
+                .map_err(|e| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time ({e})"))),
         }
     }
 }

@@ -97,10 +97,7 @@ mod tests {
     #[test]
     fn masks_registered_tokens() {
         register_secret("AAAA-bearer-token-1234");
-        assert_eq!(
-            redact("401 for Bearer AAAA-bearer-token-1234."),
-            "401 for Bearer ***."
-        );
+        assert_eq!(redact("401 for Bearer AAAA-bearer-token-1234."), "401 for Bearer ***.");
     }
 
     #[test]

@@ -47,9 +47,7 @@ impl Sql {
                 .acquire_timeout(Duration::from_secs(15))
                 .connect(url)
                 .await
-                .map_err(|e| {
-                    Error::Connection(format!("cannot connect to {shown}: {}", redact(&e.to_string())))
-                })?;
+                .map_err(|e| Error::Connection(format!("cannot connect to {shown}: {}", redact(&e.to_string()))))?;
             return Ok(Self::Postgres(pool));
         }
         let sqlite_url = if url.starts_with("sqlite:") {
@@ -119,10 +117,7 @@ mod tests {
         // Applying again is a no-op, not an error.
         let sql = Sql::connect(&url).await.unwrap();
         let Sql::Sqlite(pool) = &sql else { panic!("expected sqlite") };
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM trend_observations")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM trend_observations").fetch_one(pool).await.unwrap();
         assert_eq!(n, 0);
         sql.close().await;
     }

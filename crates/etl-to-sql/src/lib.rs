@@ -87,7 +87,12 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
 }
 
 /// Reads NDJSON records and loads them in batches.
-pub async fn load_stream(sql: &Sql, input: impl BufRead, batch_size: usize, quarantine: &mut Quarantine<'_>) -> anyhow::Result<Summary> {
+pub async fn load_stream(
+    sql: &Sql,
+    input: impl BufRead,
+    batch_size: usize,
+    quarantine: &mut Quarantine<'_>,
+) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let mut batch: Vec<(u64, Value, Trend)> = Vec::with_capacity(batch_size);
     let progress = trendpipe_core::progress::bar(None, "loading");
@@ -139,7 +144,12 @@ fn parse_trend(value: &Value) -> Result<Option<Trend>, String> {
 
 /// Loads the batch in one transaction; if the database refuses it, loads its records
 /// one by one so that only the bad ones are rejected.
-async fn flush(sql: &Sql, batch: &mut Vec<(u64, Value, Trend)>, summary: &mut Summary, quarantine: &mut Quarantine<'_>) -> anyhow::Result<()> {
+async fn flush(
+    sql: &Sql,
+    batch: &mut Vec<(u64, Value, Trend)>,
+    summary: &mut Summary,
+    quarantine: &mut Quarantine<'_>,
+) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
@@ -153,7 +163,9 @@ async fn flush(sql: &Sql, batch: &mut Vec<(u64, Value, Trend)>, summary: &mut Su
                 match load::load(sql, std::slice::from_ref(&trend)).await {
                     Ok(loaded) => add(&mut summary.loaded, loaded),
                     Err(e) if is_connection_error(&e) => return Err(e).with_context(|| format!("loading line {line}")),
-                    Err(e) => reject(quarantine, summary, Some(line), value, format!("refused by the database: {e}")).await?,
+                    Err(e) => {
+                        reject(quarantine, summary, Some(line), value, format!("refused by the database: {e}")).await?
+                    }
                 }
             }
         }
@@ -173,7 +185,13 @@ fn is_connection_error(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_))
 }
 
-async fn reject(quarantine: &mut Quarantine<'_>, summary: &mut Summary, line: Option<u64>, record: Value, reason: String) -> anyhow::Result<()> {
+async fn reject(
+    quarantine: &mut Quarantine<'_>,
+    summary: &mut Summary,
+    line: Option<u64>,
+    record: Value,
+    reason: String,
+) -> anyhow::Result<()> {
     match line {
         Some(n) => log::warn!("line {n}: {reason}"),
         None => log::warn!("{reason}"),

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
-use trendpipe_core::sql::Sql;
 use trendpipe_core::record::Trend;
+use trendpipe_core::sql::Sql;
 
 /// What one batch changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -146,11 +146,7 @@ where
     query.execute(&mut *conn).await?;
 
     tx.commit().await?;
-    Ok(Loaded {
-        observations: observations.len() as u64,
-        trends: trends.len() as u64,
-        places: places.len() as u64,
-    })
+    Ok(Loaded { observations: observations.len() as u64, trends: trends.len() as u64, places: places.len() as u64 })
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns.

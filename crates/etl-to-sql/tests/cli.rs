@@ -1,6 +1,9 @@
 //! `etl-to-sql` into SQLite as a user runs it; PostgreSQL is covered by the
 //! whole-pipeline tests under `tests/`, which have the server.
 
+// Tests fail by panicking; the lints against it guard library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use sqlx::{Connection, SqliteConnection};
 

@@ -72,8 +72,8 @@ impl Http {
                             return Err(HttpError::Auth { url: url.to_owned(), status: status.as_u16(), detail });
                         }
                         if status == StatusCode::TOO_MANY_REQUESTS {
-                            let wait = rate_limit_wait(&headers, Utc::now())
-                                .unwrap_or_else(|| self.backoff_for(attempt));
+                            let wait =
+                                rate_limit_wait(&headers, Utc::now()).unwrap_or_else(|| self.backoff_for(attempt));
                             if wait > self.policy.max_wait {
                                 return Err(HttpError::Failed(format!(
                                     "{url}: rate limited (HTTP 429); the provider asks to wait {}s, more than --max-wait {}s",
@@ -87,7 +87,10 @@ impl Http {
                                     attempt
                                 )));
                             }
-                            log::warn!("{url}: rate limited (HTTP 429), waiting {:.1}s as the provider asks", wait.as_secs_f64());
+                            log::warn!(
+                                "{url}: rate limited (HTTP 429), waiting {:.1}s as the provider asks",
+                                wait.as_secs_f64()
+                            );
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -103,7 +106,12 @@ impl Http {
                 return Err(HttpError::Failed(format!("{url}: {failure} (gave up after {attempt} attempts)")));
             }
             let wait = self.backoff_for(attempt);
-            log::warn!("{url}: {failure}; retrying in {:.1}s (attempt {} of {})", wait.as_secs_f64(), attempt + 1, self.policy.retries + 1);
+            log::warn!(
+                "{url}: {failure}; retrying in {:.1}s (attempt {} of {})",
+                wait.as_secs_f64(),
+                attempt + 1,
+                self.policy.retries + 1
+            );
             tokio::time::sleep(wait).await;
         }
     }

@@ -117,9 +117,9 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
             fetch(&args, &config, Output::Ndjson(NdjsonWriter::new(stdout.lock()))).await
         }
         Sink::Mongo => {
-            let uri = config
-                .secret("MONGODB_URI")
-                .ok_or_else(|| Error::Config("--to mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into()))?;
+            let uri = config.secret("MONGODB_URI").ok_or_else(|| {
+                Error::Config("--to mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into())
+            })?;
             let database = config.setting(args.mongo_database.as_deref(), "MONGODB_DATABASE");
             let mongo = Mongo::connect(&uri, database.as_deref(), "fetch-trends").await?;
             let result = async {
@@ -232,7 +232,16 @@ fn parse_place(text: &str) -> anyhow::Result<Place> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn trend(source: &str, place: &Place, name: &str, volume: Option<i64>, rank: usize, observed_at: DateTime<Utc>, run_id: &str, extra: Map<String, serde_json::Value>) -> Trend {
+fn trend(
+    source: &str,
+    place: &Place,
+    name: &str,
+    volume: Option<i64>,
+    rank: usize,
+    observed_at: DateTime<Utc>,
+    run_id: &str,
+    extra: Map<String, serde_json::Value>,
+) -> Trend {
     Trend {
         source: source.to_owned(),
         place: place.clone(),
@@ -246,16 +255,27 @@ fn trend(source: &str, place: &Place, name: &str, volume: Option<i64>, rank: usi
     }
 }
 
-async fn fetch_x<W: Write>(args: &Args, config: &Config, run_id: &str, out: &mut Output<'_, W>, coverage: &mut Vec<Coverage>) -> anyhow::Result<()> {
+async fn fetch_x<W: Write>(
+    args: &Args,
+    config: &Config,
+    run_id: &str,
+    out: &mut Output<'_, W>,
+    coverage: &mut Vec<Coverage>,
+) -> anyhow::Result<()> {
     if args.places.is_empty() {
-        return Err(Error::Usage("--source x needs at least one --place WOEID (23424768 is Brazil, 1 is worldwide)".into()).into());
+        return Err(Error::Usage(
+            "--source x needs at least one --place WOEID (23424768 is Brazil, 1 is worldwide)".into(),
+        )
+        .into());
     }
     if !args.files.is_empty() {
         return Err(Error::Usage("--file is for --source x-v1".into()).into());
     }
     let places = args.places.iter().map(|p| parse_place(p)).collect::<anyhow::Result<Vec<_>>>()?;
     let token = config.secret("X_BEARER_TOKEN").ok_or_else(|| {
-        Error::Config("--source x needs a bearer token in X_BEARER_TOKEN (or x_bearer_token in the configuration file)".into())
+        Error::Config(
+            "--source x needs a bearer token in X_BEARER_TOKEN (or x_bearer_token in the configuration file)".into(),
+        )
     })?;
     let http = Http::new(Policy {
         timeout: Duration::from_secs(args.timeout.max(1)),
@@ -274,7 +294,10 @@ async fn fetch_x<W: Write>(args: &Args, config: &Config, run_id: &str, out: &mut
         let body = match http.get(&url, Some(&token)).await {
             Ok(body) => body,
             Err(HttpError::Auth { status, detail, .. }) => {
-                return Err(Error::Config(format!("X API refused the bearer token (HTTP {status}: {detail}); check X_BEARER_TOKEN")).into());
+                return Err(Error::Config(format!(
+                    "X API refused the bearer token (HTTP {status}: {detail}); check X_BEARER_TOKEN"
+                ))
+                .into());
             }
             Err(HttpError::Failed(e)) => {
                 coverage.push(Coverage { place: label, error: Some(e), ..Default::default() });
@@ -293,15 +316,27 @@ async fn fetch_x<W: Write>(args: &Args, config: &Config, run_id: &str, out: &mut
                 out.put(trends).await?;
                 coverage.push(Coverage { place: label, trends: n, with_volume, error: None });
             }
-            Err(e) => coverage.push(Coverage { place: label, error: Some(format!("unexpected payload: {e}")), ..Default::default() }),
+            Err(e) => coverage.push(Coverage {
+                place: label,
+                error: Some(format!("unexpected payload: {e}")),
+                ..Default::default()
+            }),
         }
     }
     Ok(())
 }
 
-async fn import_x_v1<W: Write>(args: &Args, run_id: &str, out: &mut Output<'_, W>, coverage: &mut Vec<Coverage>) -> anyhow::Result<()> {
+async fn import_x_v1<W: Write>(
+    args: &Args,
+    run_id: &str,
+    out: &mut Output<'_, W>,
+    coverage: &mut Vec<Coverage>,
+) -> anyhow::Result<()> {
     if args.files.is_empty() {
-        return Err(Error::Usage("--source x-v1 imports saved trends/place responses: give --file PATH (or --file - for stdin)".into()).into());
+        return Err(Error::Usage(
+            "--source x-v1 imports saved trends/place responses: give --file PATH (or --file - for stdin)".into(),
+        )
+        .into());
     }
     let wanted: Vec<Place> = args.places.iter().map(|p| parse_place(p)).collect::<anyhow::Result<_>>()?;
     for path in &args.files {
@@ -315,14 +350,22 @@ async fn import_x_v1<W: Write>(args: &Args, run_id: &str, out: &mut Output<'_, W
         let body = match body {
             Ok(b) => b,
             Err(e) => {
-                coverage.push(Coverage { place: shown, error: Some(format!("cannot read: {e}")), ..Default::default() });
+                coverage.push(Coverage {
+                    place: shown,
+                    error: Some(format!("cannot read: {e}")),
+                    ..Default::default()
+                });
                 continue;
             }
         };
         let snapshots = match source::x_v1::parse(&body) {
             Ok(s) => s,
             Err(e) => {
-                coverage.push(Coverage { place: shown, error: Some(format!("x-v1: unexpected payload: {e}")), ..Default::default() });
+                coverage.push(Coverage {
+                    place: shown,
+                    error: Some(format!("x-v1: unexpected payload: {e}")),
+                    ..Default::default()
+                });
                 continue;
             }
         };
@@ -344,7 +387,12 @@ async fn import_x_v1<W: Write>(args: &Args, run_id: &str, out: &mut Output<'_, W
                 })
                 .collect();
             out.put(trends).await?;
-            let label = format!("{shown}: place {} ({}) at {}", snap.woeid, snap.place_name.as_deref().unwrap_or("?"), format_time(&snap.observed_at));
+            let label = format!(
+                "{shown}: place {} ({}) at {}",
+                snap.woeid,
+                snap.place_name.as_deref().unwrap_or("?"),
+                format_time(&snap.observed_at)
+            );
             coverage.push(Coverage { place: label, trends: n, with_volume, error: None });
         }
     }
@@ -366,7 +414,18 @@ mod tests {
 
     #[test]
     fn flags_parse() {
-        let a = Args::try_parse_from(["fetch-trends", "--source", "x", "--place", "1", "--place", "23424768=Brazil", "--to", "mongo"]).unwrap();
+        let a = Args::try_parse_from([
+            "fetch-trends",
+            "--source",
+            "x",
+            "--place",
+            "1",
+            "--place",
+            "23424768=Brazil",
+            "--to",
+            "mongo",
+        ])
+        .unwrap();
         assert_eq!(a.source, SourceKind::X);
         assert_eq!(a.places.len(), 2);
         assert_eq!(a.to, Sink::Mongo);

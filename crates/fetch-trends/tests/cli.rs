@@ -2,6 +2,9 @@
 //! oddities included: counts missing, 429 with reset headers, 5xx, slow answers,
 //! truncated bodies, payloads of the wrong shape, refused tokens.
 
+// Tests fail by panicking; the lints against it guard library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::Output;
 use std::time::Duration;
 
@@ -22,7 +25,11 @@ async fn fetch(args: Vec<String>, token: Option<&str>) -> (Option<i32>, Vec<Valu
     let out: Output = tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("fetch-trends"));
-        cmd.args(&args).current_dir(dir.path()).env("HOME", dir.path()).env_remove("X_BEARER_TOKEN").env_remove("TRENDPIPE_CONFIG");
+        cmd.args(&args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env_remove("X_BEARER_TOKEN")
+            .env_remove("TRENDPIPE_CONFIG");
         if let Some(t) = token {
             cmd.env("X_BEARER_TOKEN", t);
         }
@@ -35,7 +42,8 @@ async fn fetch(args: Vec<String>, token: Option<&str>) -> (Option<i32>, Vec<Valu
 }
 
 fn args(server: &MockServer, places: &[&str], extra: &[&str]) -> Vec<String> {
-    let mut a = vec!["--source".to_owned(), "x".into(), "--base-url".into(), server.uri(), "--backoff-ms".into(), "10".into()];
+    let mut a =
+        vec!["--source".to_owned(), "x".into(), "--base-url".into(), server.uri(), "--backoff-ms".into(), "10".into()];
     for p in places {
         a.push("--place".into());
         a.push((*p).into());
@@ -50,7 +58,9 @@ async fn documented_payload_becomes_trend_records() {
     Mock::given(method("GET"))
         .and(path("/2/trends/by/woeid/23424768"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(fixture("x-v2/trends-by-woeid-23424768.json"), "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(fixture("x-v2/trends-by-woeid-23424768.json"), "application/json"),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -111,7 +121,10 @@ async fn server_errors_are_retried_then_succeed() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r##"{"data":[{"trend_name":"#A","tweet_count":10}]}"##, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r##"{"data":[{"trend_name":"#A","tweet_count":10}]}"##, "application/json"),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -131,7 +144,10 @@ async fn rate_limit_waits_as_the_headers_say() {
                 .insert_header("x-rate-limit-limit", "75")
                 .insert_header("x-rate-limit-remaining", "0")
                 .insert_header("x-rate-limit-reset", reset.to_string().as_str())
-                .set_body_raw(r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#, "application/json"),
+                .set_body_raw(
+                    r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    "application/json",
+                ),
         )
         .up_to_n_times(1)
         .mount(&server)
@@ -156,7 +172,10 @@ async fn rate_limit_longer_than_max_wait_fails_the_place_only() {
         .await;
     Mock::given(method("GET"))
         .and(path("/2/trends/by/woeid/23424768"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"data":[{"trend_name":"C","tweet_count":5}]}"#, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"data":[{"trend_name":"C","tweet_count":5}]}"#, "application/json"),
+        )
         .mount(&server)
         .await;
     let (code, records, err) = fetch(args(&server, &["1", "23424768"], &["--max-wait", "60"]), Some(TOKEN)).await;
@@ -176,17 +195,24 @@ async fn timeouts_truncated_bodies_and_wrong_shapes_fail_their_place_with_a_reas
         .await;
     Mock::given(method("GET"))
         .and(path("/2/trends/by/woeid/2"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r##"{"data":[{"trend_name":"#Cut","tweet_co"##, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r##"{"data":[{"trend_name":"#Cut","tweet_co"##, "application/json"),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/2/trends/by/woeid/3"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r##"{"data":[{"name":"#Old","tweet_volume":1}]}"##, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r##"{"data":[{"name":"#Old","tweet_volume":1}]}"##, "application/json"),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/2/trends/by/woeid/4"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"data":[{"trend_name":"Fine"}]}"#, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"data":[{"trend_name":"Fine"}]}"#, "application/json"),
+        )
         .mount(&server)
         .await;
     let (code, records, err) =
@@ -201,8 +227,20 @@ async fn timeouts_truncated_bodies_and_wrong_shapes_fail_their_place_with_a_reas
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_v1_files_import_without_network() {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/x-v1/trends-place-20261121T2000.json");
-    let (code, records, err) = fetch(vec!["--source".into(), "x-v1".into(), "--file".into(), file.display().to_string(), "--place".into(), "1".into()], None).await;
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/x-v1/trends-place-20261121T2000.json");
+    let (code, records, err) = fetch(
+        vec![
+            "--source".into(),
+            "x-v1".into(),
+            "--file".into(),
+            file.display().to_string(),
+            "--place".into(),
+            "1".into(),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(code, Some(0), "{err}");
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let world = saved.as_array().unwrap().iter().find(|e| e["locations"][0]["woeid"] == 1).unwrap();

@@ -34,7 +34,12 @@ pub async fn latest_observation(sql: &Sql) -> Result<Option<DateTime<Utc>>, sqlx
 }
 
 /// The `limit` trends of the window [since, until), by peak volume, then best rank.
-pub async fn top_trends(sql: &Sql, since: DateTime<Utc>, until: DateTime<Utc>, limit: i64) -> Result<Vec<TopTrend>, sqlx::Error> {
+pub async fn top_trends(
+    sql: &Sql,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<TopTrend>, sqlx::Error> {
     match sql {
         Sql::Sqlite(pool) => top(pool, since, until, limit).await,
         Sql::Postgres(pool) => top(pool, since, until, limit).await,
@@ -56,7 +61,12 @@ SELECT t.source, t.key, t.name,
  ORDER BY peak_volume DESC NULLS LAST, best_rank ASC NULLS LAST, observations DESC, t.key ASC
  LIMIT $3";
 
-async fn top<DB>(pool: &Pool<DB>, since: DateTime<Utc>, until: DateTime<Utc>, limit: i64) -> Result<Vec<TopTrend>, sqlx::Error>
+async fn top<DB>(
+    pool: &Pool<DB>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<TopTrend>, sqlx::Error>
 where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,

@@ -49,7 +49,8 @@ fn opt(n: Option<i64>, f: impl Fn(i64) -> String) -> String {
     n.map(f).unwrap_or_else(|| "n/a".to_owned())
 }
 
-const HEADERS: [&str; 9] = ["#", "Trend", "Source", "Peak volume", "Best rank", "Places", "Observations", "First seen", "Last seen"];
+const HEADERS: [&str; 9] =
+    ["#", "Trend", "Source", "Peak volume", "Best rank", "Places", "Observations", "First seen", "Last seen"];
 
 fn cells(t: &TopTrend) -> [String; 9] {
     [
@@ -90,7 +91,18 @@ pub fn table(rows: &[TopTrend], window: Window, limit: i64) -> String {
 /// CSV with raw values (numbers without separators, RFC 3339 times) for spreadsheets.
 pub fn csv(rows: &[TopTrend]) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["position", "trend", "key", "source", "peak_volume", "best_rank", "places", "observations", "first_seen", "last_seen"])?;
+    w.write_record([
+        "position",
+        "trend",
+        "key",
+        "source",
+        "peak_volume",
+        "best_rank",
+        "places",
+        "observations",
+        "first_seen",
+        "last_seen",
+    ])?;
     for t in rows {
         w.write_record([
             t.position.to_string(),
@@ -210,7 +222,10 @@ mod tests {
         let out = csv(&[row("a, \"b\"", Some(125000)), row("c", None)]).unwrap();
         let mut lines = out.lines();
         assert!(lines.next().unwrap().starts_with("position,trend,key"));
-        assert_eq!(lines.next().unwrap(), "1,\"a, \"\"b\"\"\",\"a, \"\"b\"\"\",x,125000,1,2,3,2026-11-22T01:30:00Z,2026-11-22T01:30:00Z");
+        assert_eq!(
+            lines.next().unwrap(),
+            "1,\"a, \"\"b\"\"\",\"a, \"\"b\"\"\",x,125000,1,2,3,2026-11-22T01:30:00Z,2026-11-22T01:30:00Z"
+        );
         assert!(lines.next().unwrap().contains(",c,x,,1,"));
     }
 

@@ -24,8 +24,8 @@ pub fn path(woeid: &str) -> String {
 
 /// Parses a response body.
 pub fn parse(body: &[u8]) -> Result<Vec<Item>, ShapeError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ShapeError::new("body", format!("not valid JSON ({e})")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ShapeError::new("body", format!("not valid JSON ({e})")))?;
     let Value::Object(top) = &value else {
         return Err(ShapeError::expected("body", "a JSON object", &value));
     };

@@ -31,8 +31,8 @@ pub struct Item {
 
 /// Parses one saved response (a file's whole content).
 pub fn parse(body: &[u8]) -> Result<Vec<Snapshot>, ShapeError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ShapeError::new("body", format!("not valid JSON ({e})")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ShapeError::new("body", format!("not valid JSON ({e})")))?;
     // Some tools saved the single element rather than the array; accept both.
     let elements = match value {
         Value::Array(items) => items,
@@ -47,10 +47,8 @@ fn snapshot(i: usize, element: &Value) -> Result<Snapshot, ShapeError> {
     let Value::Object(obj) = element else {
         return Err(ShapeError::expected(format!("[{i}]"), "an object", element));
     };
-    let location = obj
-        .get("locations")
-        .and_then(|l| l.get(0))
-        .ok_or_else(|| ShapeError::new(at("locations"), "missing"))?;
+    let location =
+        obj.get("locations").and_then(|l| l.get(0)).ok_or_else(|| ShapeError::new(at("locations"), "missing"))?;
     let woeid = match location.get("woeid") {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),

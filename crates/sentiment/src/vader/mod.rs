@@ -1,0 +1,467 @@
+//! A faithful Rust port of VADER 3.3.2 (Valence Aware Dictionary and sEntiment
+//! Reasoner, C.J. Hutto and E. Gilbert, ICWSM 2014). Scores are meant to be
+//! identical to those of the Python package `vaderSentiment==3.3.2`, including
+//! where that implementation does something other than its documentation
+//! says (see the notes on the individual rules); `tests/parity.rs` checks
+//! this against the Python reference on a corpus of several thousand texts.
+//! The one known source of divergence is Unicode data: case mappings come
+//! from Rust's tables, which can be newer than the Python build's, so words
+//! written with characters assigned after Unicode 14 may case differently.
+//!
+//! ```
+//! use trendpipe_sentiment::vader::SentimentIntensityAnalyzer;
+//!
+//! let analyzer = SentimentIntensityAnalyzer::new();
+//! let scores = analyzer.polarity_scores("VADER is smart, handsome, and funny!");
+//! assert_eq!(scores.compound, 0.8439);
+//! ```
+
+mod lexicon;
+mod rules;
+mod text;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+pub use lexicon::LexiconError;
+use lexicon::{EmojiMap, WordMap};
+use rules::{
+    ALPHA, C_INCR, N_SCALAR, booster, booster_pair, but_check, negated, py_round, special_pair, special_triple,
+};
+use text::{py_isupper, py_lower, py_split, strip_punc_if_word};
+
+/// The stock VADER word lexicon (about 7,500 entries).
+pub const BUILTIN_LEXICON: &str = include_str!("../../data/vader_lexicon.txt");
+/// The stock VADER emoji lexicon: emoji to English description.
+pub const BUILTIN_EMOJI_LEXICON: &str = include_str!("../../data/emoji_utf8_lexicon.txt");
+
+static BUILTIN: LazyLock<SentimentIntensityAnalyzer> = LazyLock::new(|| {
+    // The embedded files are known to parse (a unit test checks it); should
+    // that ever break, an analyzer without lexicons scores everything neutral
+    // rather than bringing the process down.
+    SentimentIntensityAnalyzer::with_lexicon(BUILTIN_LEXICON, BUILTIN_EMOJI_LEXICON)
+        .unwrap_or_else(|_| SentimentIntensityAnalyzer::empty())
+});
+
+/// Sentiment of one text, rounded as the reference rounds it: `neg`, `neu`
+/// and `pos` to 3 decimals (they are proportions of the text and sum to about
+/// 1), `compound` to 4 decimals (the normalised overall score in [-1, 1]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Scores {
+    pub neg: f64,
+    pub neu: f64,
+    pub pos: f64,
+    pub compound: f64,
+}
+
+impl Scores {
+    const NEUTRAL_EMPTY: Scores = Scores { neg: 0.0, neu: 0.0, pos: 0.0, compound: 0.0 };
+}
+
+/// The VADER analyser: a word lexicon, an emoji lexicon and the rules.
+/// Scoring takes `&self`, so one analyser can be shared across threads.
+#[derive(Clone)]
+pub struct SentimentIntensityAnalyzer {
+    // Shared so that `new()` and `clone()` are cheap; extending a lexicon
+    // copies it first if another analyser still uses it.
+    lexicon: Arc<WordMap>,
+    emojis: Arc<EmojiMap>,
+    /// Whether some emoji key is ASCII; when none is (the stock lexicon),
+    /// ASCII characters skip the emoji lookup.
+    ascii_emoji: bool,
+}
+
+/// Shorter name for [`SentimentIntensityAnalyzer`].
+pub type Analyzer = SentimentIntensityAnalyzer;
+
+impl fmt::Debug for SentimentIntensityAnalyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SentimentIntensityAnalyzer")
+            .field("lexicon_entries", &self.lexicon.len())
+            .field("emoji_entries", &self.emojis.len())
+            .finish()
+    }
+}
+
+impl Default for SentimentIntensityAnalyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One whitespace-separated token after punctuation stripping, with what the
+/// rules ask of it precomputed once.
+struct Token<'a> {
+    lower: Cow<'a, str>,
+    /// Lexicon valence of the lower-cased token, if it is a lexicon word.
+    valence: Option<f64>,
+    /// Python `isupper()` of the token as written.
+    upper: bool,
+}
+
+impl Token<'_> {
+    fn is(&self, word: &str) -> bool {
+        self.lower == word
+    }
+}
+
+impl SentimentIntensityAnalyzer {
+    /// The analyser with the stock VADER 3.3.2 lexicons, which are embedded in
+    /// the binary; parsing happens once per process and later calls share the
+    /// parsed tables.
+    pub fn new() -> Self {
+        BUILTIN.clone()
+    }
+
+    /// An analyser with custom lexicons in the stock files' format: one
+    /// `word<TAB>valence[<TAB>anything]` line per word, and one
+    /// `emoji<TAB>description` line per emoji. Words are looked up after
+    /// lower-casing the text, so keys with uppercase letters never match
+    /// (as in the reference). Only single-code-point emoji keys can match.
+    pub fn with_lexicon(lexicon_text: &str, emoji_text: &str) -> Result<Self, LexiconError> {
+        let mut analyzer = Self::empty();
+        analyzer.extend_lexicon(lexicon_text)?;
+        analyzer.emojis = Arc::new(lexicon::parse_emoji(emoji_text)?);
+        analyzer.ascii_emoji = analyzer.emojis.keys().any(char::is_ascii);
+        Ok(analyzer)
+    }
+
+    fn empty() -> Self {
+        Self { lexicon: Arc::new(WordMap::default()), emojis: Arc::new(EmojiMap::default()), ascii_emoji: false }
+    }
+
+    /// Adds or overrides word entries from text in the word-lexicon format
+    /// (later lines win). Nothing is changed if any line is malformed.
+    /// Returns the number of entries read.
+    pub fn extend_lexicon(&mut self, text: &str) -> Result<usize, LexiconError> {
+        let entries = lexicon::parse_words(text)?;
+        let count = entries.len();
+        let lexicon = Arc::make_mut(&mut self.lexicon);
+        lexicon.reserve(count);
+        for (word, valence) in entries {
+            lexicon.insert(word, valence);
+        }
+        Ok(count)
+    }
+
+    /// The lexicon valence stored for `word` exactly as written (no case
+    /// folding), if any.
+    pub fn lexicon_valence(&self, word: &str) -> Option<f64> {
+        self.lexicon.get(word).copied()
+    }
+
+    /// Number of word entries in the lexicon.
+    pub fn lexicon_len(&self) -> usize {
+        self.lexicon.len()
+    }
+
+    /// Scores `text`. Never panics; cost is linear in the length of the text.
+    pub fn polarity_scores(&self, text: &str) -> Scores {
+        let text = self.replace_emoji(text);
+        let tokens: Vec<Token<'_>> = py_split(&text)
+            .map(|raw| {
+                let word = strip_punc_if_word(raw);
+                let lower = py_lower(word);
+                let valence = self.lexicon.get(&*lower).copied();
+                Token { lower, valence, upper: py_isupper(word) }
+            })
+            .collect();
+        if tokens.is_empty() {
+            return Scores::NEUTRAL_EMPTY;
+        }
+
+        // Capitals only count as emphasis when some, but not all, tokens are
+        // shouted.
+        let shouted = tokens.iter().filter(|t| t.upper).count();
+        let cap_diff = shouted > 0 && shouted < tokens.len();
+
+        let mut sentiments = Vec::with_capacity(tokens.len());
+        for i in 0..tokens.len() {
+            let token = &tokens[i];
+            let modifier_only =
+                booster(&token.lower).is_some() || (token.is("kind") && tokens.get(i + 1).is_some_and(|t| t.is("of")));
+            sentiments.push(if modifier_only { 0.0 } else { valence_at(&tokens, i, cap_diff) });
+        }
+
+        if let Some(but_index) = tokens.iter().position(|t| t.is("but")) {
+            but_check(&mut sentiments, but_index);
+        }
+
+        score_valence(&sentiments, &text)
+    }
+
+    /// Replaces every emoji code point by its description. The reference
+    /// inserts a space before a description unless the previous character
+    /// was an ASCII space, but none after it, so "😀a" reads "grinning facea".
+    fn replace_emoji<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if !self.ascii_emoji && text.is_ascii() {
+            return Cow::Borrowed(text);
+        }
+        // With no ASCII keys (the stock lexicon), ASCII skips the hash lookup.
+        let description = |c: char| -> Option<&str> {
+            if c.is_ascii() && !self.ascii_emoji { None } else { self.emojis.get(&c).map(|d| &**d) }
+        };
+        let Some((first, _)) = text.char_indices().find(|&(_, c)| description(c).is_some()) else {
+            return Cow::Borrowed(text);
+        };
+        let (head, tail) = text.split_at(first);
+        let mut out = String::with_capacity(text.len() + 64);
+        out.push_str(head);
+        let mut prev_space = head.is_empty() || head.ends_with(' ');
+        for c in tail.chars() {
+            if let Some(d) = description(c) {
+                if !prev_space {
+                    out.push(' ');
+                }
+                out.push_str(d);
+                prev_space = false;
+            } else {
+                out.push(c);
+                prev_space = c == ' ';
+            }
+        }
+        Cow::Owned(out)
+    }
+}
+
+/// Valence of the token at `i` after all word-level rules. Non-lexicon words
+/// score 0.
+fn valence_at(tokens: &[Token<'_>], i: usize, cap_diff: bool) -> f64 {
+    let token = &tokens[i];
+    let Some(base) = token.valence else {
+        return 0.0;
+    };
+    let word = |k: usize| tokens[k].lower.as_ref();
+    let mut valence = base;
+
+    // "no" directly before another lexicon word acts as a negator rather than
+    // carrying its own (negative) valence.
+    if token.is("no") && tokens.get(i + 1).is_some_and(|t| t.valence.is_some()) {
+        valence = 0.0;
+    }
+    // A "no" up to two words back (or three, across "or"/"nor") negates; this
+    // recomputes from the lexicon value, discarding the zeroing above.
+    if (i > 0 && word(i - 1) == "no")
+        || (i > 1 && word(i - 2) == "no")
+        || (i > 2 && word(i - 3) == "no" && matches!(word(i - 1), "or" | "nor"))
+    {
+        valence = base * N_SCALAR;
+    }
+
+    // Shouting pushes away from zero; a valence of exactly 0 (the zeroed
+    // "no") is pushed negative, as in the reference.
+    if token.upper && cap_diff {
+        if valence > 0.0 {
+            valence += C_INCR;
+        } else {
+            valence -= C_INCR;
+        }
+    }
+
+    for start in 0..3 {
+        if i <= start {
+            break;
+        }
+        let prev = &tokens[i - start - 1];
+        // Words that carry their own valence never act as modifiers.
+        if prev.valence.is_some() {
+            continue;
+        }
+        let mut s = scalar_inc_dec(prev, valence, cap_diff);
+        if start == 1 && s != 0.0 {
+            s *= 0.95;
+        } else if start == 2 && s != 0.0 {
+            s *= 0.9;
+        }
+        valence += s;
+        valence = negation_check(valence, tokens, start, i);
+        if start == 2 {
+            valence = special_idioms_check(valence, tokens, i);
+        }
+    }
+
+    least_check(valence, tokens, i)
+}
+
+/// Contribution of a booster or dampener word, signed to follow `valence` and
+/// strengthened when the modifier itself is shouted.
+fn scalar_inc_dec(modifier: &Token<'_>, valence: f64, cap_diff: bool) -> f64 {
+    let Some(mut scalar) = booster(&modifier.lower) else {
+        return 0.0;
+    };
+    if valence < 0.0 {
+        scalar = -scalar;
+    }
+    if modifier.upper && cap_diff {
+        if valence > 0.0 {
+            scalar += C_INCR;
+        } else {
+            scalar -= C_INCR;
+        }
+    }
+    scalar
+}
+
+/// Negation by the word `start + 1` positions back, with the reference's
+/// exceptions. At distance 3 Python's `and`/`or` precedence makes any "so" or
+/// "this" directly before the word an intensifier, with or without "never".
+fn negation_check(valence: f64, tokens: &[Token<'_>], start: usize, i: usize) -> f64 {
+    let word = |k: usize| tokens[k].lower.as_ref();
+    match start {
+        0 => {
+            if negated(word(i - 1)) {
+                return valence * N_SCALAR;
+            }
+        }
+        1 => {
+            if word(i - 2) == "never" && matches!(word(i - 1), "so" | "this") {
+                return valence * 1.25;
+            } else if word(i - 2) == "without" && word(i - 1) == "doubt" {
+                return valence;
+            } else if negated(word(i - 2)) {
+                return valence * N_SCALAR;
+            }
+        }
+        _ => {
+            if (word(i - 3) == "never" && matches!(word(i - 2), "so" | "this")) || matches!(word(i - 1), "so" | "this")
+            {
+                return valence * 1.25;
+            } else if word(i - 3) == "without" && (word(i - 2) == "doubt" || word(i - 1) == "doubt") {
+                return valence;
+            } else if negated(word(i - 3)) {
+                return valence * N_SCALAR;
+            }
+        }
+    }
+    valence
+}
+
+/// Special-case phrases around the word replace its valence, and "kind of",
+/// "sort of" and "just enough" before it dampen it. The reference only runs
+/// this from the distance-3 step, so it needs three preceding tokens, the
+/// third of which must not be a lexicon word; the separate table of
+/// idioms without lexicon words ("cut the mustard", "hand to mouth", ...) is
+/// never consulted at all in 3.3.2.
+fn special_idioms_check(mut valence: f64, tokens: &[Token<'_>], i: usize) -> f64 {
+    let word = |k: usize| tokens[k].lower.as_ref();
+    let (w3, w2, w1, w0) = (word(i - 3), word(i - 2), word(i - 1), word(i));
+
+    let preceding = special_pair(w1, w0)
+        .or_else(|| special_triple(w2, w1, w0))
+        .or_else(|| special_pair(w2, w1))
+        .or_else(|| special_triple(w3, w2, w1))
+        .or_else(|| special_pair(w3, w2));
+    if let Some(v) = preceding {
+        valence = v;
+    }
+    if let Some(next) = tokens.get(i + 1) {
+        if let Some(v) = special_pair(w0, &next.lower) {
+            valence = v;
+        }
+        if let Some(v) = tokens.get(i + 2).and_then(|t| special_triple(w0, &next.lower, &t.lower)) {
+            valence = v;
+        }
+    }
+
+    for (a, b) in [(w3, w2), (w2, w1)] {
+        if let Some(scalar) = booster_pair(a, b) {
+            valence += scalar;
+        }
+    }
+    valence
+}
+
+/// "least" before a word negates it, except in "at least" and "very least".
+fn least_check(valence: f64, tokens: &[Token<'_>], i: usize) -> f64 {
+    if i == 0 {
+        return valence;
+    }
+    let prev = &tokens[i - 1];
+    if prev.valence.is_some() || !prev.is("least") {
+        return valence;
+    }
+    if i > 1 && matches!(tokens[i - 2].lower.as_ref(), "at" | "very") { valence } else { valence * N_SCALAR }
+}
+
+/// Emphasis from exclamation marks (up to 4) and from two or more question
+/// marks, counted over the whole (emoji-expanded) text.
+fn punctuation_emphasis(text: &str) -> f64 {
+    let (mut bangs, mut questions) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'!' => bangs += 1,
+            b'?' => questions += 1,
+            _ => {}
+        }
+    }
+    let ep = bangs.min(4) as f64 * 0.292;
+    let qm = match questions {
+        0 | 1 => 0.0,
+        2 | 3 => questions as f64 * 0.18,
+        _ => 0.96,
+    };
+    ep + qm
+}
+
+fn normalize(score: f64) -> f64 {
+    (score / (score * score + ALPHA).sqrt()).clamp(-1.0, 1.0)
+}
+
+/// Turns per-token valences into the four scores. Summation is a plain
+/// left-to-right fold, as CPython's `sum` performs it for floats.
+fn score_valence(sentiments: &[f64], text: &str) -> Scores {
+    let mut sum: f64 = sentiments.iter().fold(0.0, |acc, &s| acc + s);
+    let emphasis = punctuation_emphasis(text);
+    if sum > 0.0 {
+        sum += emphasis;
+    } else if sum < 0.0 {
+        sum -= emphasis;
+    }
+    let compound = normalize(sum);
+
+    // Each positive or negative word also counts its magnitude beyond the 1
+    // that a neutral word contributes.
+    let (mut pos_sum, mut neg_sum, mut neu_count) = (0.0f64, 0.0f64, 0usize);
+    for &s in sentiments {
+        if s > 0.0 {
+            pos_sum += s + 1.0;
+        }
+        if s < 0.0 {
+            neg_sum += s - 1.0;
+        }
+        if s == 0.0 {
+            neu_count += 1;
+        }
+    }
+    if pos_sum > neg_sum.abs() {
+        pos_sum += emphasis;
+    } else if pos_sum < neg_sum.abs() {
+        neg_sum -= emphasis;
+    }
+    let total = pos_sum + neg_sum.abs() + neu_count as f64;
+
+    Scores {
+        neg: py_round((neg_sum / total).abs(), 3),
+        neu: py_round((neu_count as f64 / total).abs(), 3),
+        pos: py_round((pos_sum / total).abs(), 3),
+        compound: py_round(compound, 4),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_lexicons_parse() {
+        let analyzer = SentimentIntensityAnalyzer::with_lexicon(BUILTIN_LEXICON, BUILTIN_EMOJI_LEXICON).unwrap();
+        // 7,520 lines, 14 keys of which appear twice (the later line wins).
+        assert_eq!(analyzer.lexicon_len(), 7506);
+        assert_eq!(analyzer.lexicon_valence("good"), Some(1.9));
+        assert_eq!(SentimentIntensityAnalyzer::new().lexicon_len(), analyzer.lexicon_len());
+        // Only the 1,212 single-code-point keys of 3,570 can ever match.
+        assert_eq!(analyzer.emojis.len(), 1212);
+    }
+}

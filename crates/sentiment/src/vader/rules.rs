@@ -1,0 +1,293 @@
+//! The fixed word lists and constants of VADER 3.3.2, and the two pieces of
+//! its arithmetic whose exact behaviour is easy to get wrong: the
+//! contrastive-"but" reweighting (which locates each score by value, not by
+//! position) and Python's decimal rounding of the final scores.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::lexicon::FxBuild;
+
+/// Valence added by an intensifier ("very") or subtracted by a dampener.
+pub(crate) const B_INCR: f64 = 0.293;
+pub(crate) const B_DECR: f64 = -0.293;
+/// Extra valence for a word shouted in capitals among non-shouted words.
+pub(crate) const C_INCR: f64 = 0.733;
+/// Factor applied to a negated valence.
+pub(crate) const N_SCALAR: f64 = -0.74;
+/// `normalize` constant: roughly the largest sum of valences expected.
+pub(crate) const ALPHA: f64 = 15.0;
+
+/// Single-word entries of the booster/dampener dictionary, keyed by the
+/// lower-cased token. The dictionary's multi-word keys ("kind of", ...) can
+/// never equal a single token and are handled by [`booster_pair`].
+pub(crate) fn booster(word: &str) -> Option<f64> {
+    Some(match word {
+        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably" | "decidedly"
+        | "deeply" | "effing" | "enormous" | "enormously" | "entirely" | "especially" | "exceptional"
+        | "exceptionally" | "extreme" | "extremely" | "fabulously" | "flipping" | "flippin" | "frackin"
+        | "fracking" | "fricking" | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking" | "fuggin"
+        | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible" | "incredibly" | "intensely"
+        | "major" | "majorly" | "more" | "most" | "particularly" | "purely" | "quite" | "really" | "remarkably"
+        | "so" | "substantially" | "thoroughly" | "total" | "totally" | "tremendous" | "tremendously" | "uber"
+        | "unbelievably" | "unusually" | "utter" | "utterly" | "very" => B_INCR,
+        "almost" | "barely" | "hardly" | "kinda" | "kindof" | "kind-of" | "less" | "little" | "marginal"
+        | "marginally" | "occasional" | "occasionally" | "partly" | "scarce" | "scarcely" | "slight" | "slightly"
+        | "somewhat" | "sorta" | "sortof" | "sort-of" => B_DECR,
+        _ => return None,
+    })
+}
+
+/// The two-word booster keys, matched against consecutive lower-cased tokens.
+pub(crate) fn booster_pair(first: &str, second: &str) -> Option<f64> {
+    match (first, second) {
+        ("just", "enough") | ("kind", "of") | ("sort", "of") => Some(B_DECR),
+        _ => None,
+    }
+}
+
+/// Whether one lower-cased token negates: a listed negation word, or any
+/// token containing `n't` spelt with the ASCII apostrophe (a typographic
+/// apostrophe, as in "isn’t", does not negate in the reference).
+pub(crate) fn negated(word: &str) -> bool {
+    matches!(
+        word,
+        "aint"
+            | "arent"
+            | "cannot"
+            | "cant"
+            | "couldnt"
+            | "darent"
+            | "didnt"
+            | "doesnt"
+            | "ain't"
+            | "aren't"
+            | "can't"
+            | "couldn't"
+            | "daren't"
+            | "didn't"
+            | "doesn't"
+            | "dont"
+            | "hadnt"
+            | "hasnt"
+            | "havent"
+            | "isnt"
+            | "mightnt"
+            | "mustnt"
+            | "neither"
+            | "don't"
+            | "hadn't"
+            | "hasn't"
+            | "haven't"
+            | "isn't"
+            | "mightn't"
+            | "mustn't"
+            | "neednt"
+            | "needn't"
+            | "never"
+            | "none"
+            | "nope"
+            | "nor"
+            | "not"
+            | "nothing"
+            | "nowhere"
+            | "oughtnt"
+            | "shant"
+            | "shouldnt"
+            | "uhuh"
+            | "wasnt"
+            | "werent"
+            | "oughtn't"
+            | "shan't"
+            | "shouldn't"
+            | "uh-uh"
+            | "wasn't"
+            | "weren't"
+            | "without"
+            | "wont"
+            | "wouldnt"
+            | "won't"
+            | "wouldn't"
+            | "rarely"
+            | "seldom"
+            | "despite"
+    ) || word.contains("n't")
+}
+
+/// Two-word special-case phrases whose valence replaces the computed one.
+pub(crate) fn special_pair(first: &str, second: &str) -> Option<f64> {
+    match (first, second) {
+        ("the", "shit") | ("the", "bomb") => Some(3.0),
+        ("bad", "ass") => Some(1.5),
+        ("bus", "stop") => Some(0.0),
+        ("yeah", "right") => Some(-2.0),
+        ("beating", "heart") => Some(3.5),
+        _ => None,
+    }
+}
+
+/// Three-word special-case phrases. (The one-word key "badass" of the
+/// reference table can never equal a space-joined phrase, so it is inert.)
+pub(crate) fn special_triple(first: &str, second: &str, third: &str) -> Option<f64> {
+    match (first, second, third) {
+        ("kiss", "of", "death") => Some(-1.5),
+        ("to", "die", "for") => Some(3.0),
+        _ => None,
+    }
+}
+
+/// Python's `round(x, digits)`: round the exact binary value half-to-even at
+/// the given decimal place and return the double nearest to that decimal.
+/// When `x * 10^digits` is clearly away from a half, dividing the rounded
+/// integer by the (exact) power of ten gives that same nearest double in one
+/// IEEE operation; near a half, the exact-decimal formatter decides.
+pub(crate) fn py_round(x: f64, digits: usize) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    let scale = match digits {
+        3 => 1e3,
+        4 => 1e4,
+        _ => return slow_round(x, digits),
+    };
+    let y = x * scale;
+    if y.abs() >= 1e15 {
+        return slow_round(x, digits);
+    }
+    let floor = y.floor();
+    let frac = y - floor;
+    if (frac - 0.5).abs() < 1e-6 {
+        return slow_round(x, digits);
+    }
+    let int = if frac < 0.5 { floor } else { floor + 1.0 };
+    (int / scale).copysign(x)
+}
+
+fn slow_round(x: f64, digits: usize) -> f64 {
+    format!("{x:.digits$}").parse().unwrap_or(x)
+}
+
+/// Above this many scores the quadratic, literal form of the "but" rule is
+/// replaced by the indexed one; both give identical results.
+const BUT_LINEAR_LIMIT: usize = 256;
+
+/// The contrastive "but" rule: scores before the first "but" are halved and
+/// scores after it grow by half. The reference walks the list by position but
+/// rewrites the *first element equal to* the current value, so repeated
+/// values can be scaled twice or not at all. That behaviour is reproduced.
+pub(crate) fn but_check(sentiments: &mut [f64], but_index: usize) {
+    if sentiments.len() <= BUT_LINEAR_LIMIT {
+        but_check_literal(sentiments, but_index);
+    } else {
+        but_check_indexed(sentiments, but_index);
+    }
+}
+
+fn scale_for(si: usize, but_index: usize) -> Option<f64> {
+    match si.cmp(&but_index) {
+        std::cmp::Ordering::Less => Some(0.5),
+        std::cmp::Ordering::Greater => Some(1.5),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+pub(crate) fn but_check_literal(sentiments: &mut [f64], but_index: usize) {
+    for k in 0..sentiments.len() {
+        let s = sentiments[k];
+        // Scores are finite, so the search always succeeds by index k at the
+        // latest; the fallback only guards the type.
+        let si = sentiments.iter().position(|&x| x == s).unwrap_or(k);
+        if let Some(f) = scale_for(si, but_index) {
+            sentiments[si] = s * f;
+        }
+    }
+}
+
+/// Equal-comparing floats share a key: `0.0` and `-0.0` compare equal in
+/// Python's `list.index`, every other finite value only equals itself.
+fn value_key(x: f64) -> u64 {
+    if x == 0.0 { 0 } else { x.to_bits() }
+}
+
+/// Same result as [`but_check_literal`] in O(n log n): for every distinct
+/// value keep the ordered set of positions currently holding it, so "first
+/// index equal to s" is the set's minimum.
+pub(crate) fn but_check_indexed(sentiments: &mut [f64], but_index: usize) {
+    let mut positions: HashMap<u64, BTreeSet<usize>, FxBuild> = HashMap::default();
+    for (i, &x) in sentiments.iter().enumerate() {
+        positions.entry(value_key(x)).or_default().insert(i);
+    }
+    for k in 0..sentiments.len() {
+        let s = sentiments[k];
+        let key = value_key(s);
+        let si = positions.get(&key).and_then(|set| set.first().copied()).unwrap_or(k);
+        let Some(f) = scale_for(si, but_index) else {
+            continue;
+        };
+        let new = s * f;
+        let new_key = value_key(new);
+        sentiments[si] = new;
+        if new_key != key {
+            if let Some(set) = positions.get_mut(&key) {
+                set.remove(&si);
+            }
+            positions.entry(new_key).or_default().insert(si);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_matches_python() {
+        // Values checked against CPython's round().
+        assert_eq!(py_round(0.125, 3), 0.125);
+        assert_eq!(py_round(0.1235, 3), 0.123); // 0.1235 is below the half in binary
+        assert_eq!(py_round(0.00015, 4), 0.0001);
+        assert_eq!(py_round(0.00005, 4), 0.0001);
+        assert_eq!(py_round(0.6369, 4), 0.6369);
+        assert_eq!(py_round(-0.34118, 4), -0.3412);
+        assert_eq!(py_round(0.9999, 3), 1.0);
+        assert_eq!(py_round(0.3227272727, 3), 0.323);
+        assert!(py_round(-0.00001, 4).is_sign_negative());
+    }
+
+    #[test]
+    fn but_rule_rescales_first_equal_value() {
+        // Distinct values: the plain halve-before / grow-after behaviour.
+        let mut v = vec![1.9, 0.0, 1.9, 1.9];
+        but_check_literal(&mut v, 1);
+        assert_eq!(v, vec![0.95, 0.0, 1.9 * 1.5, 1.9 * 1.5]);
+        // The halved 2.0 equals 1.0, so the next 1.0 looked up finds it and
+        // halves it again, and the last 1.0 is never scaled.
+        let mut v = vec![2.0, 0.0, 1.0, 1.0];
+        but_check_literal(&mut v, 1);
+        assert_eq!(v, vec![0.5, 0.0, 1.5, 1.0]);
+    }
+
+    #[test]
+    fn indexed_but_rule_equals_literal() {
+        // Deterministic pseudo-random vectors with many repeated values.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let palette = [0.0, -0.0, 1.0, 2.0, 0.5, 4.0, -1.0, -2.0, 1.5, 3.0, 0.25, -0.5];
+        for round in 0..2000 {
+            let len = 1 + (next() % 40) as usize;
+            let v: Vec<f64> = (0..len).map(|_| palette[(next() % palette.len() as u64) as usize]).collect();
+            let bi = (next() % len as u64) as usize;
+            let mut a = v.clone();
+            let mut b = v.clone();
+            but_check_literal(&mut a, bi);
+            but_check_indexed(&mut b, bi);
+            let same = a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits() || x == y);
+            assert!(same, "round {round}: {v:?} bi={bi}: {a:?} vs {b:?}");
+        }
+    }
+}
