@@ -103,6 +103,7 @@ pub enum Sink {
 #[derive(Debug, Default)]
 struct Coverage {
     place: String,
+    snapshots: usize,
     trends: usize,
     with_volume: usize,
     error: Option<String>,
@@ -177,6 +178,13 @@ async fn fetch<W: Write>(args: &Args, config: &Config, mut out: Output<'_, W>) -
     let failed = coverage.iter().filter(|c| c.error.is_some()).count();
     for c in &coverage {
         match &c.error {
+            None if c.snapshots > 1 => log::info!(
+                "{}: {} snapshots, {} trends, {} with a volume",
+                c.place,
+                c.snapshots,
+                c.trends,
+                c.with_volume
+            ),
             None => log::info!("{}: {} trends, {} with a volume", c.place, c.trends, c.with_volume),
             Some(e) => log::error!("{}: {e}", c.place),
         }
@@ -314,7 +322,7 @@ async fn fetch_x<W: Write>(
                     .map(|(i, item)| trend("x", &place, &item.name, item.volume, i + 1, fetched_at, run_id, Map::new()))
                     .collect();
                 out.put(trends).await?;
-                coverage.push(Coverage { place: label, trends: n, with_volume, error: None });
+                coverage.push(Coverage { place: label, snapshots: 1, trends: n, with_volume, error: None });
             }
             Err(e) => coverage.push(Coverage {
                 place: label,
@@ -387,13 +395,19 @@ async fn import_x_v1<W: Write>(
                 })
                 .collect();
             out.put(trends).await?;
-            let label = format!(
-                "{shown}: place {} ({}) at {}",
-                snap.woeid,
-                snap.place_name.as_deref().unwrap_or("?"),
-                format_time(&snap.observed_at)
-            );
-            coverage.push(Coverage { place: label, trends: n, with_volume, error: None });
+            // One line per place in the summary, however many files hold it.
+            let label = match &snap.place_name {
+                Some(name) => format!("x-v1 place {} ({name})", snap.woeid),
+                None => format!("x-v1 place {}", snap.woeid),
+            };
+            match coverage.iter_mut().find(|c| c.place == label && c.error.is_none()) {
+                Some(c) => {
+                    c.snapshots += 1;
+                    c.trends += n;
+                    c.with_volume += with_volume;
+                }
+                None => coverage.push(Coverage { place: label, snapshots: 1, trends: n, with_volume, error: None }),
+            }
         }
     }
     Ok(())
