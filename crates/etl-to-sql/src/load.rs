@@ -1,8 +1,12 @@
-//! Loading one batch of trend observations in one transaction.
+//! Loading one batch of records in one transaction, with its watermark.
 //!
-//! Every statement is an upsert on a natural key (place code; source and key;
-//! trend, place and time), so loading the same records again leaves the same rows:
-//! counts are updated to the latest values, first/last seen widen, nothing doubles.
+//! Every statement is an upsert on a natural key (place code; source and key; trend,
+//! place and time; source and author id; source and post id), so loading the same
+//! records again leaves the same rows: counts move to those of the latest observation,
+//! first/last seen widen, nothing doubles. The watermark of an incremental load is
+//! written in the same transaction as the rows it covers, so a run killed at any
+//! point resumes exactly where its last committed batch ended.
+//!
 //! The code is generic over the sqlx database so that SQLite and PostgreSQL run the
 //! very same statements. Placeholders are numbered `$1, $2, …` in order: PostgreSQL's
 //! syntax, which SQLite reads as parameters bound by position.
@@ -11,8 +15,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
-use trendpipe_core::record::Trend;
+use trendpipe_core::record::{Post, Trend};
 use trendpipe_core::sql::Sql;
+
+/// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
+/// parameters for the widest table (14 columns).
+const ROWS_PER_STATEMENT: usize = 1000;
 
 /// What one batch changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -20,18 +28,86 @@ pub struct Loaded {
     pub observations: u64,
     pub trends: u64,
     pub places: u64,
+    pub posts: u64,
+    pub authors: u64,
+}
+
+impl Loaded {
+    pub fn add(&mut self, other: Loaded) {
+        self.observations += other.observations;
+        self.trends += other.trends;
+        self.places += other.places;
+        self.posts += other.posts;
+        self.authors += other.authors;
+    }
+}
+
+/// A post with the time its counts were read (its `observed_at`, else `created_at`).
+#[derive(Debug, Clone)]
+pub struct TimedPost {
+    pub post: Post,
+    pub at: DateTime<Utc>,
+}
+
+/// The records of one transaction.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub trends: Vec<Trend>,
+    pub posts: Vec<TimedPost>,
+    /// The stream and position to record once the rows are in.
+    pub watermark: Option<(String, DateTime<Utc>)>,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.trends.len() + self.posts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Loads a batch in one transaction: all of it or, on error, none of it.
-pub async fn load(sql: &Sql, batch: &[Trend]) -> Result<Loaded, sqlx::Error> {
+pub async fn load(sql: &Sql, batch: &Batch) -> Result<Loaded, sqlx::Error> {
+    match sql {
+        Sql::Sqlite(pool) => in_transaction(pool, batch).await,
+        Sql::Postgres(pool) => crate::pg::load(pool, batch).await,
+    }
+}
+
+/// Loads a batch with the generic statements whatever the database (the PostgreSQL
+/// fast path is checked against it).
+pub async fn load_generic(sql: &Sql, batch: &Batch) -> Result<Loaded, sqlx::Error> {
     match sql {
         Sql::Sqlite(pool) => in_transaction(pool, batch).await,
         Sql::Postgres(pool) => in_transaction(pool, batch).await,
     }
 }
 
-/// Upserts places, trends and observations of `batch`, then commits.
-async fn in_transaction<DB>(pool: &Pool<DB>, batch: &[Trend]) -> Result<Loaded, sqlx::Error>
+/// Records a stream's watermark, only forward: a backfill of older records never
+/// moves it back, and a rerun of the same position changes nothing.
+pub const WATERMARK_SQL: &str = "INSERT INTO etl_watermarks (stream, watermark, updated_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (stream) DO UPDATE SET \
+     updated_at = CASE WHEN excluded.watermark > etl_watermarks.watermark THEN excluded.updated_at ELSE etl_watermarks.updated_at END, \
+     watermark = CASE WHEN excluded.watermark > etl_watermarks.watermark THEN excluded.watermark ELSE etl_watermarks.watermark END";
+
+/// Times as text for SQL: RFC 3339 with `+00:00`, the form sqlx writes into SQLite, so
+/// both paths store the same text.
+pub fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
+/// The watermark of a stream, if a load has recorded one.
+pub async fn watermark(sql: &Sql, stream: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    const SQL: &str = "SELECT watermark FROM etl_watermarks WHERE stream = $1";
+    match sql {
+        Sql::Sqlite(pool) => sqlx::query_scalar(SQL).bind(stream).fetch_optional(pool).await,
+        Sql::Postgres(pool) => sqlx::query_scalar(SQL).bind(stream).fetch_optional(pool).await,
+    }
+}
+
+async fn in_transaction<DB>(pool: &Pool<DB>, batch: &Batch) -> Result<Loaded, sqlx::Error>
 where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -40,113 +116,301 @@ where
     for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB> + Decode<'q, DB>,
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> f64: Encode<'q, DB> + Type<DB>,
     for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB> + Type<DB>,
     for<'q> &'q str: ColumnIndex<DB::Row>,
     for<'r> String: Decode<'r, DB>,
 {
     let mut tx = pool.begin().await?;
     let conn: &mut DB::Connection = &mut tx;
-    if batch.is_empty() {
-        return Ok(Loaded::default());
-    }
+    let mut loaded = Loaded::default();
 
-    // Places: one row per code; a later non-null name wins.
-    let mut places: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-    for t in batch {
-        let name = t.place.name.as_deref();
-        places.entry(t.place.id.as_str()).and_modify(|n| *n = name.or(*n)).or_insert(name);
-    }
-    let sql = format!(
-        "INSERT INTO places (code, name) VALUES {} \
-         ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id, code",
-        placeholders(places.len(), 2)
-    );
-    let mut query = sqlx::query::<DB>(&sql);
-    for (code, name) in &places {
-        query = query.bind(code.to_string()).bind(name.map(str::to_owned));
-    }
-    let mut place_ids: HashMap<String, i64> = HashMap::with_capacity(places.len());
-    for row in query.fetch_all(&mut *conn).await? {
-        place_ids.insert(row.try_get("code")?, row.try_get("id")?);
-    }
-
-    // Trends: one row per (source, key), with the span of the batch and the name of
-    // its latest observation.
-    struct Span<'a> {
-        name: &'a str,
-        first: DateTime<Utc>,
-        last: DateTime<Utc>,
-    }
-    let mut trends: BTreeMap<(&str, &str), Span> = BTreeMap::new();
-    for t in batch {
-        let span = trends.entry((t.source.as_str(), t.key.as_str())).or_insert(Span {
-            name: &t.name,
-            first: t.observed_at,
-            last: t.observed_at,
-        });
-        if t.observed_at >= span.last {
-            span.last = t.observed_at;
-            span.name = &t.name;
+    if !batch.trends.is_empty() {
+        // Places: one row per code; a later non-null name wins.
+        let mut places: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+        for t in &batch.trends {
+            let name = t.place.name.as_deref();
+            places.entry(t.place.id.as_str()).and_modify(|n| *n = name.or(*n)).or_insert(name);
         }
-        span.first = span.first.min(t.observed_at);
-    }
-    let sql = format!(
-        "INSERT INTO trends (source, key, name, first_seen, last_seen) VALUES {} \
-         ON CONFLICT (source, key) DO UPDATE SET \
-         name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
-         first_seen = CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END, \
-         last_seen = CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END \
-         RETURNING id, source, key",
-        placeholders(trends.len(), 5)
-    );
-    let mut query = sqlx::query::<DB>(&sql);
-    for ((source, key), span) in &trends {
-        query = query
-            .bind(source.to_string())
-            .bind(key.to_string())
-            .bind(span.name.to_owned())
-            .bind(span.first)
-            .bind(span.last);
-    }
-    let mut trend_ids: HashMap<(String, String), i64> = HashMap::with_capacity(trends.len());
-    for row in query.fetch_all(&mut *conn).await? {
-        trend_ids.insert((row.try_get("source")?, row.try_get("key")?), row.try_get("id")?);
+        let places: Vec<_> = places.into_iter().collect();
+        let mut place_ids: HashMap<String, i64> = HashMap::with_capacity(places.len());
+        for chunk in places.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO places (code, name) VALUES {} \
+                 ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id, code",
+                placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query::<DB>(&sql);
+            for (code, name) in chunk {
+                query = query.bind(code.to_string()).bind(name.map(str::to_owned));
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                place_ids.insert(row.try_get("code")?, row.try_get("id")?);
+            }
+        }
+
+        // Trends: one row per (source, key), with the span of the batch and the name
+        // of its latest observation.
+        struct Span<'a> {
+            name: &'a str,
+            first: DateTime<Utc>,
+            last: DateTime<Utc>,
+        }
+        let mut trends: BTreeMap<(&str, &str), Span> = BTreeMap::new();
+        for t in &batch.trends {
+            let span = trends.entry((t.source.as_str(), t.key.as_str())).or_insert(Span {
+                name: &t.name,
+                first: t.observed_at,
+                last: t.observed_at,
+            });
+            if t.observed_at >= span.last {
+                span.last = t.observed_at;
+                span.name = &t.name;
+            }
+            span.first = span.first.min(t.observed_at);
+        }
+        let trends: Vec<_> = trends.into_iter().collect();
+        let mut trend_ids: HashMap<(String, String), i64> = HashMap::with_capacity(trends.len());
+        for chunk in trends.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO trends (source, key, name, first_seen, last_seen) VALUES {} \
+                 ON CONFLICT (source, key) DO UPDATE SET \
+                 name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
+                 first_seen = CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END, \
+                 last_seen = CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END \
+                 RETURNING id, source, key",
+                placeholders(chunk.len(), 5)
+            );
+            let mut query = sqlx::query::<DB>(&sql);
+            for ((source, key), span) in chunk {
+                query = query
+                    .bind(source.to_string())
+                    .bind(key.to_string())
+                    .bind(span.name.to_owned())
+                    .bind(span.first)
+                    .bind(span.last);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                trend_ids.insert((row.try_get("source")?, row.try_get("key")?), row.try_get("id")?);
+            }
+        }
+
+        // Observations: one row per (trend, place, time); within a batch the last
+        // record wins, as a rerun of the later one would.
+        let mut observations: BTreeMap<(i64, i64, DateTime<Utc>), &Trend> = BTreeMap::new();
+        for t in &batch.trends {
+            let trend_id = trend_ids.get(&(t.source.clone(), t.key.clone()));
+            let place_id = place_ids.get(&t.place.id);
+            let (Some(&trend_id), Some(&place_id)) = (trend_id, place_id) else {
+                return Err(missing_id("trend", &t.key));
+            };
+            observations.insert((trend_id, place_id, t.observed_at), t);
+        }
+        let observations: Vec<_> = observations.into_iter().collect();
+        for chunk in observations.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) VALUES {} \
+                 ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
+                 volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id",
+                placeholders(chunk.len(), 6)
+            );
+            let mut query = sqlx::query::<DB>(&sql);
+            for ((trend_id, place_id, at), t) in chunk {
+                query = query
+                    .bind(*trend_id)
+                    .bind(*place_id)
+                    .bind(*at)
+                    .bind(t.volume)
+                    .bind(t.rank.map(i64::from))
+                    .bind(t.run_id.clone());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        loaded.places = places.len() as u64;
+        loaded.trends = trends.len() as u64;
+        loaded.observations = observations.len() as u64;
     }
 
-    // Observations: one row per (trend, place, time); within a batch the last record
-    // wins, as a rerun of the later one would.
-    let mut observations: BTreeMap<(i64, i64, DateTime<Utc>), &Trend> = BTreeMap::new();
-    for t in batch {
-        let trend_id = trend_ids.get(&(t.source.clone(), t.key.clone()));
-        let place_id = place_ids.get(&t.place.id);
-        let (Some(&trend_id), Some(&place_id)) = (trend_id, place_id) else {
-            return Err(sqlx::Error::Protocol(format!(
-                "the upsert returned no id for trend {:?} in place {}",
-                t.key, t.place.id
-            )));
+    if !batch.posts.is_empty() {
+        // The latest observation of each post and of each author in the batch.
+        let mut posts: BTreeMap<(&str, &str), &TimedPost> = BTreeMap::new();
+        let mut authors: BTreeMap<(&str, &str), (&TimedPost, &trendpipe_core::record::Author)> = BTreeMap::new();
+        for p in &batch.posts {
+            let slot = posts.entry((p.post.source.as_str(), p.post.id.as_str())).or_insert(p);
+            if p.at >= slot.at {
+                *slot = p;
+            }
+            if let Some(a) = &p.post.author {
+                let slot = authors.entry((p.post.source.as_str(), a.id.as_str())).or_insert((p, a));
+                if p.at >= slot.0.at {
+                    *slot = (p, a);
+                }
+            }
+        }
+        let authors: Vec<_> = authors.into_iter().collect();
+        let mut author_ids: HashMap<(String, String), i64> = HashMap::with_capacity(authors.len());
+        for chunk in authors.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO authors (source, author_id, handle, followers, updated_at) VALUES {} \
+                 ON CONFLICT (source, author_id) DO UPDATE SET \
+                 handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
+                 followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
+                 updated_at = CASE WHEN excluded.updated_at > authors.updated_at THEN excluded.updated_at ELSE authors.updated_at END \
+                 RETURNING id, source, author_id",
+                placeholders(chunk.len(), 5)
+            );
+            let mut query = sqlx::query::<DB>(&sql);
+            for ((source, id), (p, a)) in chunk {
+                query = query
+                    .bind(source.to_string())
+                    .bind(id.to_string())
+                    .bind(a.handle.clone())
+                    .bind(a.followers)
+                    .bind(p.at);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                author_ids.insert((row.try_get("source")?, row.try_get("author_id")?), row.try_get("id")?);
+            }
+        }
+
+        let posts: Vec<_> = posts.into_iter().collect();
+        let mut post_ids: HashMap<(String, String), i64> = HashMap::with_capacity(posts.len());
+        // Each column takes the new value only when the new record is not older
+        // than the stored one, so loading an old export after a new one keeps the
+        // latest counts.
+        let newer = |col: &str| {
+            format!(
+                "{col} = CASE WHEN excluded.observed_at >= posts.observed_at THEN excluded.{col} ELSE posts.{col} END"
+            )
         };
-        observations.insert((trend_id, place_id, t.observed_at), t);
+        let updates: Vec<String> = [
+            "author",
+            "url",
+            "text",
+            "lang",
+            "created_at",
+            "reposts",
+            "likes",
+            "replies",
+            "quotes",
+            "parent_id",
+            "quote_of",
+        ]
+        .iter()
+        .map(|c| newer(c))
+        .collect();
+        for chunk in posts.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
+                 reposts, likes, replies, quotes, parent_id, quote_of) VALUES {} \
+                 ON CONFLICT (source, post_id) DO UPDATE SET {}, \
+                 observed_at = CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END \
+                 RETURNING id, source, post_id",
+                placeholders(chunk.len(), 14),
+                updates.join(", ")
+            );
+            let mut query = sqlx::query::<DB>(&sql);
+            for ((source, id), p) in chunk {
+                let post = &p.post;
+                let author = match &post.author {
+                    Some(a) => match author_ids.get(&(source.to_string(), a.id.clone())) {
+                        Some(id) => Some(*id),
+                        None => return Err(missing_id("author", &a.id)),
+                    },
+                    None => None,
+                };
+                query = query
+                    .bind(source.to_string())
+                    .bind(id.to_string())
+                    .bind(author)
+                    .bind(post.url.clone())
+                    .bind(post.text.clone())
+                    .bind(post.lang.clone())
+                    .bind(post.created_at)
+                    .bind(p.at)
+                    .bind(post.metrics.reposts)
+                    .bind(post.metrics.likes)
+                    .bind(post.metrics.replies)
+                    .bind(post.metrics.quotes)
+                    .bind(post.parent_id.clone())
+                    .bind(post.quote_of.clone());
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                post_ids.insert((row.try_get("source")?, row.try_get("post_id")?), row.try_get("id")?);
+            }
+        }
+
+        // Which trends each post was collected for, from every record of the batch.
+        let mut links: Vec<(i64, String)> = Vec::new();
+        for p in &batch.posts {
+            if let Some(key) = p.post.trend.as_deref().filter(|k| !k.is_empty()) {
+                match post_ids.get(&(p.post.source.clone(), p.post.id.clone())) {
+                    Some(&id) => links.push((id, key.to_owned())),
+                    None => return Err(missing_id("post", &p.post.id)),
+                }
+            }
+        }
+        links.sort();
+        links.dedup();
+        for chunk in links.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO post_trends (post, trend_key) VALUES {} ON CONFLICT (post, trend_key) DO NOTHING",
+                placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query::<DB>(&sql);
+            for (id, key) in chunk {
+                query = query.bind(*id).bind(key.clone());
+            }
+            query.execute(&mut *conn).await?;
+        }
+
+        // Scores that `sentiment` already added to the records.
+        let scored: Vec<_> = posts
+            .iter()
+            .filter_map(|((source, id), p)| {
+                p.post.sentiment.as_ref().map(|s| (post_ids.get(&(source.to_string(), id.to_string())), p.at, s))
+            })
+            .collect();
+        for chunk in scored.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) VALUES {} \
+                 ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
+                 pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
+                 scored_at = excluded.scored_at",
+                placeholders(chunk.len(), 8)
+            );
+            let mut query = sqlx::query::<DB>(&sql);
+            for (id, at, s) in chunk {
+                let Some(&id) = *id else {
+                    return Err(missing_id("post", "with sentiment"));
+                };
+                query = query
+                    .bind(id)
+                    .bind(s.model.clone())
+                    .bind(s.compound)
+                    .bind(s.pos)
+                    .bind(s.neu)
+                    .bind(s.neg)
+                    .bind(s.label.clone())
+                    .bind(*at);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        loaded.posts = posts.len() as u64;
+        loaded.authors = authors.len() as u64;
     }
-    let sql = format!(
-        "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) VALUES {} \
-         ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
-         volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id",
-        placeholders(observations.len(), 6)
-    );
-    let mut query = sqlx::query::<DB>(&sql);
-    for ((trend_id, place_id, at), t) in &observations {
-        query = query
-            .bind(*trend_id)
-            .bind(*place_id)
-            .bind(*at)
-            .bind(t.volume)
-            .bind(t.rank.map(i64::from))
-            .bind(t.run_id.clone());
+
+    if let Some((stream, at)) = &batch.watermark {
+        sqlx::query::<DB>(WATERMARK_SQL).bind(stream.clone()).bind(*at).bind(Utc::now()).execute(&mut *conn).await?;
     }
-    query.execute(&mut *conn).await?;
 
     tx.commit().await?;
-    Ok(Loaded { observations: observations.len() as u64, trends: trends.len() as u64, places: places.len() as u64 })
+    Ok(loaded)
+}
+
+fn missing_id(what: &str, key: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("the upsert returned no id for {what} {key:?}"))
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns.

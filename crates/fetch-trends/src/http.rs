@@ -123,8 +123,12 @@ impl Http {
     }
 }
 
-/// How long a 429 answer asks us to wait: `Retry-After` (seconds or an HTTP date),
-/// else X's `x-rate-limit-reset` (epoch seconds when the window reopens).
+/// How long a 429 answer asks us to wait, from the first header present of:
+/// - `Retry-After` (seconds or an HTTP date; the standard one);
+/// - X's `x-rate-limit-reset` (epoch seconds when the window reopens);
+/// - Mastodon's `x-ratelimit-reset` (an ISO 8601 time, `2026-11-22T01:35:00.123Z`);
+/// - `ratelimit-reset`, which Bluesky sends as epoch seconds while the IETF draft it
+///   comes from means seconds to wait: a value too large to be a delay is read as a time.
 pub fn rate_limit_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(value) = text(RETRY_AFTER.as_str()) {
@@ -135,10 +139,28 @@ pub fn rate_limit_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Durati
             return Some((at.with_timezone(&Utc) - now).to_std().unwrap_or_default());
         }
     }
-    let reset = text("x-rate-limit-reset")?.parse::<i64>().ok()?;
-    let at = DateTime::<Utc>::from_timestamp(reset, 0)?;
-    // A reset already past (clock skew) still deserves a short pause, not zero.
-    Some((at - now).to_std().unwrap_or(Duration::from_secs(1)).max(Duration::from_secs(1)))
+    let until = |at: DateTime<Utc>| {
+        // A reset already past (clock skew) still deserves a short pause, not zero.
+        (at - now).to_std().unwrap_or(Duration::from_secs(1)).max(Duration::from_secs(1))
+    };
+    if let Some(at) = text("x-rate-limit-reset").and_then(|v| v.parse::<i64>().ok()) {
+        return DateTime::<Utc>::from_timestamp(at, 0).map(until);
+    }
+    if let Some(value) = text("x-ratelimit-reset") {
+        if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+            return Some(until(at.with_timezone(&Utc)));
+        }
+        if let Ok(at) = value.parse::<i64>() {
+            return DateTime::<Utc>::from_timestamp(at, 0).map(until);
+        }
+    }
+    let value = text("ratelimit-reset")?.parse::<i64>().ok()?;
+    // Epoch seconds are past 10⁹ since 2001; no provider asks for a 30-year delay.
+    if value >= 1_000_000_000 {
+        DateTime::<Utc>::from_timestamp(value, 0).map(until)
+    } else {
+        Some(Duration::from_secs(value.max(0).unsigned_abs()))
+    }
 }
 
 /// Network errors in words, without the URL reqwest repeats in its message.
@@ -154,10 +176,16 @@ fn describe(e: reqwest::Error) -> String {
     }
 }
 
-/// The useful part of an error body: X's `detail`/`title`/`errors[].message`, else the
-/// start of the text.
+/// The useful part of an error body: X's `detail`/`title`/`errors[].message`,
+/// Mastodon's `error`, Bluesky's `error: message`, else the start of the text.
 fn summarize_body(body: &str) -> String {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(body) {
+        // Bluesky's XRPC errors name the kind in `error` and explain in `message`.
+        if let (Some(kind), Some(message)) =
+            (v.get("error").and_then(|s| s.as_str()), v.get("message").and_then(|s| s.as_str()))
+        {
+            return format!("{kind}: {message}");
+        }
         for field in ["detail", "title", "error_description", "error", "message"] {
             if let Some(s) = v.get(field).and_then(|s| s.as_str()) {
                 return s.to_owned();
@@ -198,9 +226,34 @@ mod tests {
     }
 
     #[test]
+    fn mastodon_and_bluesky_reset_headers() {
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut h = HeaderMap::new();
+        // 1_800_000_000 is 2027-01-15T08:00:00Z.
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("2027-01-15T08:00:20.019685Z"));
+        assert_eq!(rate_limit_wait(&h, now).map(|d| d.as_micros()), Some(20_019_685));
+        let mut h = HeaderMap::new();
+        h.insert("ratelimit-reset", HeaderValue::from_static("1800000009"));
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(9)));
+        h.insert("ratelimit-reset", HeaderValue::from_static("12"));
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(12)));
+        // Retry-After wins over the others.
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
     fn error_bodies_are_summarized() {
         assert_eq!(summarize_body(r#"{"title":"Unauthorized","detail":"Unauthorized","status":401}"#), "Unauthorized");
         assert_eq!(summarize_body(r#"{"errors":[{"message":"Invalid woeid"}]}"#), "Invalid woeid");
         assert_eq!(summarize_body(""), "(empty body)");
+        assert_eq!(
+            summarize_body(r#"{"error":"This API requires an authenticated user"}"#),
+            "This API requires an authenticated user"
+        );
+        assert_eq!(
+            summarize_body(r#"{"error":"ExpiredToken","message":"Token has expired"}"#),
+            "ExpiredToken: Token has expired"
+        );
     }
 }

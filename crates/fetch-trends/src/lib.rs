@@ -35,17 +35,35 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub source: SourceKind,
 
-    /// A place to fetch: a WOEID for `x` (23424768 is Brazil). `ID=NAME` labels it
-    /// (`23424768=Brazil`). Repeat for several places.
+    /// A place to fetch: a WOEID for `x` (23424768 is Brazil), a country code for
+    /// `google` (BR, US…). `ID=NAME` labels it (`23424768=Brazil`). Repeat for several
+    /// places. Mastodon's places are its instances (`--instance`); Bluesky has one
+    /// worldwide list.
     #[arg(long = "place", value_name = "ID[=NAME]")]
     pub places: Vec<String>,
+
+    /// A Mastodon instance whose trending tags to fetch (`mastodon.social`); it is the
+    /// place of its records. Repeat for several instances.
+    #[arg(long = "instance", value_name = "HOST")]
+    pub instances: Vec<String>,
+
+    /// How many trends to ask for, where the provider lets us choose [default: the
+    /// most the API gives in one page: 20 for mastodon, 25 for bluesky].
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+
+    /// Which Google Trends feed to read; both parse whichever answers.
+    #[arg(long, value_enum, default_value_t = GoogleFeed::Trending)]
+    pub google_feed: GoogleFeed,
 
     /// A saved v1.1 `trends/place` response to import (`x-v1`); `-` reads stdin.
     /// Repeat for several files.
     #[arg(long = "file", value_name = "PATH")]
     pub files: Vec<PathBuf>,
 
-    /// The provider's base URL, for tests and proxies [default: https://api.x.com for x].
+    /// The provider's base URL, for tests and proxies [default: https://api.x.com for
+    /// x, https://HOST for mastodon, https://trends.google.com for google,
+    /// https://public.api.bsky.app for bluesky].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 
@@ -89,6 +107,20 @@ pub enum SourceKind {
     /// Saved Twitter v1.1 `trends/place` responses (files, no network).
     #[value(name = "x-v1")]
     XV1,
+    /// Trending tags of Mastodon instances (`--instance`, no auth).
+    Mastodon,
+    /// Google Trends trending searches per country (`--place BR`, no auth).
+    Google,
+    /// Bluesky trending topics (optional bearer token in BLUESKY_TOKEN).
+    Bluesky,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GoogleFeed {
+    /// `/trending/rss?geo=…`, the current feed.
+    Trending,
+    /// `/trends/trendingsearches/daily/rss?geo=…`, the older daily feed.
+    Daily,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -174,6 +206,9 @@ async fn fetch<W: Write>(args: &Args, config: &Config, mut out: Output<'_, W>) -
     match args.source {
         SourceKind::X => fetch_x(args, config, &run_id, &mut out, &mut coverage).await?,
         SourceKind::XV1 => import_x_v1(args, &run_id, &mut out, &mut coverage).await?,
+        SourceKind::Mastodon => fetch_mastodon(args, &run_id, &mut out, &mut coverage).await?,
+        SourceKind::Google => fetch_google(args, &run_id, &mut out, &mut coverage).await?,
+        SourceKind::Bluesky => fetch_bluesky(args, config, &run_id, &mut out, &mut coverage).await?,
     }
     let failed = coverage.iter().filter(|c| c.error.is_some()).count();
     for c in &coverage {
@@ -224,6 +259,9 @@ fn source_name(kind: SourceKind) -> &'static str {
     match kind {
         SourceKind::X => "x",
         SourceKind::XV1 => "x-v1",
+        SourceKind::Mastodon => "mastodon",
+        SourceKind::Google => "google",
+        SourceKind::Bluesky => "bluesky",
     }
 }
 
@@ -279,18 +317,14 @@ async fn fetch_x<W: Write>(
     if !args.files.is_empty() {
         return Err(Error::Usage("--file is for --source x-v1".into()).into());
     }
+    only_for(args, "x", true, false)?;
     let places = args.places.iter().map(|p| parse_place(p)).collect::<anyhow::Result<Vec<_>>>()?;
     let token = config.secret("X_BEARER_TOKEN").ok_or_else(|| {
         Error::Config(
             "--source x needs a bearer token in X_BEARER_TOKEN (or x_bearer_token in the configuration file)".into(),
         )
     })?;
-    let http = Http::new(Policy {
-        timeout: Duration::from_secs(args.timeout.max(1)),
-        retries: args.retries,
-        backoff: Duration::from_millis(args.backoff_ms),
-        max_wait: Duration::from_secs(args.max_wait),
-    })?;
+    let http = http_client(args)?;
     let base = args.base_url.as_deref().unwrap_or("https://api.x.com").trim_end_matches('/');
     for place in places {
         let label = match &place.name {
@@ -345,6 +379,9 @@ async fn import_x_v1<W: Write>(
             "--source x-v1 imports saved trends/place responses: give --file PATH (or --file - for stdin)".into(),
         )
         .into());
+    }
+    if !args.instances.is_empty() {
+        return Err(Error::Usage("--source x-v1: --instance is for --source mastodon".into()).into());
     }
     let wanted: Vec<Place> = args.places.iter().map(|p| parse_place(p)).collect::<anyhow::Result<_>>()?;
     for path in &args.files {
@@ -413,6 +450,202 @@ async fn import_x_v1<W: Write>(
     Ok(())
 }
 
+fn http_client(args: &Args) -> anyhow::Result<Http> {
+    Http::new(Policy {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        retries: args.retries,
+        backoff: Duration::from_millis(args.backoff_ms),
+        max_wait: Duration::from_secs(args.max_wait),
+    })
+}
+
+/// Refuses the options that belong to other sources, so that a mistyped command fails
+/// loudly instead of fetching something else than what was meant.
+fn only_for(args: &Args, source: &str, places: bool, instances: bool) -> anyhow::Result<()> {
+    let misplaced = [
+        (!args.files.is_empty(), "--file is for --source x-v1"),
+        (!places && !args.places.is_empty(), "--place is not used by this source"),
+        (!instances && !args.instances.is_empty(), "--instance is for --source mastodon"),
+    ];
+    match misplaced.iter().find(|(wrong, _)| *wrong) {
+        Some((_, why)) => Err(Error::Usage(format!("--source {source}: {why}")).into()),
+        None => Ok(()),
+    }
+}
+
+/// One request of a run: the place it stands for and where to ask.
+struct Target {
+    label: String,
+    place: Place,
+    url: String,
+}
+
+/// How a source reads its answers and what a refused credential means.
+struct Provider<'a> {
+    source: &'static str,
+    bearer: Option<&'a str>,
+    /// The message of a 401/403 when they mean our credentials were refused (exit 2);
+    /// `None` when we sent none, and the refusal only fails that place.
+    refused: Option<&'a str>,
+    parse: &'a source::Parser,
+}
+
+/// Fetches each target in turn; a target that fails is reported in `coverage` and the
+/// others go on.
+async fn fetch_targets<W: Write>(
+    http: &Http,
+    provider: Provider<'_>,
+    targets: Vec<Target>,
+    run_id: &str,
+    out: &mut Output<'_, W>,
+    coverage: &mut Vec<Coverage>,
+) -> anyhow::Result<()> {
+    for Target { label, place, url } in targets {
+        let fetched_at = Utc::now();
+        let body = match http.get(&url, provider.bearer).await {
+            Ok(body) => body,
+            Err(HttpError::Auth { status, detail, .. }) if provider.refused.is_some() => {
+                let why = provider.refused.unwrap_or_default();
+                return Err(Error::Config(format!("{why} (HTTP {status}: {detail})")).into());
+            }
+            Err(e @ HttpError::Auth { .. }) => {
+                coverage.push(Coverage { place: label, error: Some(e.to_string()), ..Default::default() });
+                continue;
+            }
+            Err(HttpError::Failed(e)) => {
+                coverage.push(Coverage { place: label, error: Some(e), ..Default::default() });
+                continue;
+            }
+        };
+        let items = match (provider.parse)(&body) {
+            Ok(items) => items,
+            Err(e) => {
+                coverage.push(Coverage {
+                    place: label,
+                    error: Some(format!("unexpected payload: {e}")),
+                    ..Default::default()
+                });
+                continue;
+            }
+        };
+        let with_volume = items.iter().filter(|i| i.volume.is_some()).count();
+        let n = items.len();
+        let trends = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let at = item.observed_at.unwrap_or(fetched_at);
+                trend(provider.source, &place, &item.name, item.volume, i + 1, at, run_id, item.extra)
+            })
+            .collect();
+        out.put(trends).await?;
+        coverage.push(Coverage { place: label, snapshots: 1, trends: n, with_volume, error: None });
+    }
+    Ok(())
+}
+
+async fn fetch_mastodon<W: Write>(
+    args: &Args,
+    run_id: &str,
+    out: &mut Output<'_, W>,
+    coverage: &mut Vec<Coverage>,
+) -> anyhow::Result<()> {
+    only_for(args, "mastodon", false, true)?;
+    if args.instances.is_empty() {
+        return Err(
+            Error::Usage("--source mastodon needs at least one --instance HOST (mastodon.social)".into()).into()
+        );
+    }
+    let limit = args.limit.unwrap_or(source::mastodon::MAX_LIMIT);
+    let mut targets = Vec::new();
+    for instance in &args.instances {
+        // `https://host/` is accepted as well as `host`; the place is the host alone.
+        let given = instance.trim().trim_end_matches('/');
+        let (scheme_base, host) = match given.split_once("://") {
+            Some((_, host)) => (given.to_owned(), host),
+            None => (format!("https://{given}"), given),
+        };
+        if host.is_empty() || host.contains('/') {
+            return Err(
+                Error::Usage(format!("--instance {instance:?}: expected a host name such as mastodon.social")).into()
+            );
+        }
+        let base = args.base_url.as_deref().map(|b| b.trim_end_matches('/').to_owned()).unwrap_or(scheme_base);
+        targets.push(Target {
+            label: format!("mastodon instance {host}"),
+            place: Place { id: host.to_owned(), name: None, extra: Map::new() },
+            url: format!("{base}{}", source::mastodon::path(limit)),
+        });
+    }
+    let provider = Provider { source: "mastodon", bearer: None, refused: None, parse: &source::mastodon::parse };
+    fetch_targets(&http_client(args)?, provider, targets, run_id, out, coverage).await
+}
+
+async fn fetch_google<W: Write>(
+    args: &Args,
+    run_id: &str,
+    out: &mut Output<'_, W>,
+    coverage: &mut Vec<Coverage>,
+) -> anyhow::Result<()> {
+    only_for(args, "google", true, false)?;
+    if args.places.is_empty() {
+        return Err(Error::Usage("--source google needs at least one --place COUNTRY (BR, US, …)".into()).into());
+    }
+    let feed = match args.google_feed {
+        GoogleFeed::Trending => source::google::Feed::Trending,
+        GoogleFeed::Daily => source::google::Feed::Daily,
+    };
+    let base = args.base_url.as_deref().unwrap_or("https://trends.google.com").trim_end_matches('/');
+    let mut targets = Vec::new();
+    for text in &args.places {
+        let mut place = parse_place(text)?;
+        // Google's geo codes are upper case; `br` and `BR` are one place.
+        place.id = place.id.to_ascii_uppercase();
+        let label = match &place.name {
+            Some(name) => format!("google place {} ({name})", place.id),
+            None => format!("google place {}", place.id),
+        };
+        let url = format!("{base}{}", source::google::path(feed, &place.id));
+        targets.push(Target { label, place, url });
+    }
+    let provider = Provider { source: "google", bearer: None, refused: None, parse: &source::google::parse };
+    fetch_targets(&http_client(args)?, provider, targets, run_id, out, coverage).await
+}
+
+async fn fetch_bluesky<W: Write>(
+    args: &Args,
+    config: &Config,
+    run_id: &str,
+    out: &mut Output<'_, W>,
+    coverage: &mut Vec<Coverage>,
+) -> anyhow::Result<()> {
+    only_for(args, "bluesky", false, false)?;
+    let token = config.secret("BLUESKY_TOKEN");
+    let base = args.base_url.as_deref().unwrap_or("https://public.api.bsky.app").trim_end_matches('/');
+    let limit = args.limit.unwrap_or(source::bluesky::MAX_LIMIT);
+    // Bluesky has one worldwide list: its place is "global".
+    let targets = vec![Target {
+        label: "bluesky place global".into(),
+        place: Place { id: "global".into(), name: None, extra: Map::new() },
+        url: format!("{base}{}", source::bluesky::path(limit)),
+    }];
+    let parse = |body: &[u8]| {
+        source::bluesky::parse(body).map(|topics| {
+            if topics.suggested > 0 {
+                log::info!("bluesky: {} suggested topics left out (not trending)", topics.suggested);
+            }
+            topics.items
+        })
+    };
+    let provider = Provider {
+        source: "bluesky",
+        bearer: token.as_deref(),
+        refused: token.as_ref().map(|_| "Bluesky refused the token; check BLUESKY_TOKEN"),
+        parse: &parse,
+    };
+    fetch_targets(&http_client(args)?, provider, targets, run_id, out, coverage).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,5 +677,29 @@ mod tests {
         assert_eq!(a.places.len(), 2);
         assert_eq!(a.to, Sink::Mongo);
         assert!(Args::try_parse_from(["fetch-trends", "--source", "myspace"]).is_err());
+    }
+
+    #[test]
+    fn free_source_flags_parse() {
+        let a = Args::try_parse_from([
+            "fetch-trends",
+            "--source",
+            "mastodon",
+            "--instance",
+            "mastodon.social",
+            "--instance",
+            "mas.to",
+            "--limit",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!((a.source, a.instances.len(), a.limit), (SourceKind::Mastodon, 2, Some(5)));
+        let a = Args::try_parse_from(["fetch-trends", "--source", "google", "--place", "BR", "--google-feed", "daily"])
+            .unwrap();
+        assert_eq!((a.source, a.google_feed), (SourceKind::Google, GoogleFeed::Daily));
+        let a = Args::try_parse_from(["fetch-trends", "--source", "bluesky"]).unwrap();
+        assert_eq!((a.source, a.google_feed, a.limit), (SourceKind::Bluesky, GoogleFeed::Trending, None));
+        assert_eq!(source_name(SourceKind::Bluesky), "bluesky");
+        assert!(Args::try_parse_from(["fetch-trends", "--source", "google", "--google-feed", "hourly"]).is_err());
     }
 }

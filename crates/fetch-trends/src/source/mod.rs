@@ -1,10 +1,29 @@
 //! The trend providers. Each turns a provider's payload into trend records and
 //! reports a payload of the wrong shape as an error naming the field.
 
+pub mod bluesky;
+pub mod google;
+pub mod mastodon;
 pub mod x;
 pub mod x_v1;
 
-use serde_json::Value;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// One trend as a provider lists it, in rank order, for the sources that share the
+/// fetch loop (`mastodon`, `google`, `bluesky`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub name: String,
+    pub volume: Option<i64>,
+    /// The provider's own time for the observation; `None` means the fetch time.
+    pub observed_at: Option<DateTime<Utc>>,
+    /// What the provider says beyond name and volume, kept for later stages.
+    pub extra: Map<String, Value>,
+}
+
+/// Reads one answer of a provider into its trends.
+pub type Parser = dyn Fn(&[u8]) -> Result<Vec<Item>, ShapeError>;
 
 /// A payload that is not what the provider documents.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,120 @@
+//! Bluesky: `GET /xrpc/app.bsky.unspecced.getTrendingTopics` (AppView, optional auth).
+//!
+//! Answers `{"topics":[trendingTopic],"suggested":[trendingTopic]}` where a
+//! `trendingTopic` is `{"topic":"…","displayName":"…","description":"…","link":"…"}`
+//! (`topic` and `link` required by the lexicon, the others optional). The endpoint is
+//! "unspecced": Bluesky may add keys at any time, so unknown keys are ignored.
+//!
+//! There are no counts at all: every record has `volume: null`. `topics` become the
+//! trends, in order (rank 1 first); `name` is `topic` (always present and stable
+//! between snapshots), `display_name`, `description` and `link` are kept. `suggested`
+//! is skipped: it is Bluesky's list of topics to explore, not of topics trending now,
+//! and mixing it in would put editorial picks into the top-N; [`parse`] returns how
+//! many there were so the run can say so. The API gives no observation time: the
+//! fetch time is used.
+
+use serde_json::{Map, Value};
+
+use super::{Item, ShapeError};
+
+/// The most topics the lexicon lets one ask for.
+pub const MAX_LIMIT: u32 = 25;
+
+/// The path and query of the endpoint.
+pub fn path(limit: u32) -> String {
+    format!("/xrpc/app.bsky.unspecced.getTrendingTopics?limit={}", limit.clamp(1, MAX_LIMIT))
+}
+
+/// The trending topics, and how many `suggested` topics were left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topics {
+    pub items: Vec<Item>,
+    pub suggested: usize,
+}
+
+/// Parses a response body.
+pub fn parse(body: &[u8]) -> Result<Topics, ShapeError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ShapeError::new("body", format!("not valid JSON ({e})")))?;
+    let Value::Object(top) = &value else {
+        return Err(ShapeError::expected("body", "a JSON object", &value));
+    };
+    let topics = match top.get("topics") {
+        Some(Value::Array(t)) => t,
+        Some(other) => return Err(ShapeError::expected("topics", "an array", other)),
+        None => {
+            // XRPC errors are `{"error":"…","message":"…"}`.
+            let why = top.get("message").or_else(|| top.get("error")).and_then(Value::as_str).unwrap_or("missing");
+            return Err(ShapeError::new("topics", why));
+        }
+    };
+    let suggested = match top.get("suggested") {
+        Some(Value::Array(s)) => s.len(),
+        None | Some(Value::Null) => 0,
+        Some(other) => return Err(ShapeError::expected("suggested", "an array", other)),
+    };
+    let items = topics.iter().enumerate().map(|(i, t)| item(i, t)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Topics { items, suggested })
+}
+
+fn item(i: usize, topic: &Value) -> Result<Item, ShapeError> {
+    let field = |f: &str| format!("topics[{i}].{f}");
+    let Value::Object(obj) = topic else {
+        return Err(ShapeError::expected(format!("topics[{i}]"), "an object", topic));
+    };
+    let name = match obj.get("topic") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(Value::String(_)) => return Err(ShapeError::new(field("topic"), "empty")),
+        Some(other) => return Err(ShapeError::expected(field("topic"), "a string", other)),
+        None => return Err(ShapeError::new(field("topic"), "missing")),
+    };
+    let mut extra = Map::new();
+    for (from, to) in [("displayName", "display_name"), ("description", "description"), ("link", "link")] {
+        match obj.get(from) {
+            Some(Value::String(s)) if !s.is_empty() => {
+                extra.insert(to.into(), s.as_str().into());
+            }
+            None | Some(Value::Null) | Some(Value::String(_)) => {}
+            Some(other) => return Err(ShapeError::expected(field(from), "a string", other)),
+        }
+    }
+    Ok(Item { name, volume: None, observed_at: None, extra })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_in_order_without_counts() {
+        let body = r##"{"topics":[
+            {"topic":"#atproto","displayName":"#atproto","description":"","link":"/hashtag/atproto","$type":"app.bsky.unspecced.defs#trendingTopic"},
+            {"topic":"Eleições","link":"/search?q=Elei%C3%A7%C3%B5es","futureKey":1}],
+          "suggested":[{"topic":"Art","link":"/profile/x/feed/art"}]}"##;
+        let t = parse(body.as_bytes()).unwrap();
+        assert_eq!(t.suggested, 1);
+        assert_eq!(t.items.len(), 2);
+        assert_eq!(t.items[0].name, "#atproto");
+        assert_eq!(t.items[0].volume, None);
+        assert_eq!(t.items[0].extra["display_name"], "#atproto");
+        assert_eq!(t.items[0].extra["link"], "/hashtag/atproto");
+        // An empty description says nothing: it is not kept.
+        assert!(t.items[0].extra.get("description").is_none());
+        assert_eq!(t.items[1].name, "Eleições");
+        assert_eq!(t.items[1].extra.len(), 1);
+    }
+
+    #[test]
+    fn wrong_shapes_name_the_field() {
+        let e = parse(br#"{"error":"InvalidRequest","message":"limit must be <= 25"}"#).unwrap_err();
+        assert_eq!(e.to_string(), "topics: limit must be <= 25");
+        let e = parse(br#"{"topics":{}}"#).unwrap_err();
+        assert_eq!(e.to_string(), "topics: expected an array, found an object");
+        let e = parse(br#"{"topics":[{"topic":"a"},{"displayName":"b"}]}"#).unwrap_err();
+        assert_eq!(e.to_string(), "topics[1].topic: missing");
+        let e = parse(br#"{"topics":[{"topic":"a","link":7}]}"#).unwrap_err();
+        assert_eq!(e.to_string(), "topics[0].link: expected a string, found a number");
+        assert_eq!(parse(b"[]").unwrap_err().field, "body");
+        assert!(parse(br#"{"topics":[{"top"#).unwrap_err().problem.starts_with("not valid JSON"));
+    }
+}

@@ -1,0 +1,1 @@
+//! `clean --from mongo --to mongo` against the real server (issue 4).

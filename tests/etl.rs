@@ -1,0 +1,384 @@
+//! `etl-to-sql` against real MongoDB and PostgreSQL (and SQLite): posts with their
+//! authors and trends, incremental loads from MongoDB by watermark, a load killed
+//! with SIGKILL and rerun, and a constraint violation going to the quarantine.
+
+// Tests fail by panicking; the lints against it guard library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mongodb::bson::{Document, doc};
+use serde_json::{Value, json};
+use trendpipe_core::sql::Sql;
+use trendpipe_pipeline_tests::{bin, fixture, fresh_postgres, mongo_uri, postgres_url, run, unique};
+
+/// SQL targets of a test: SQLite always, PostgreSQL when the harness provides it.
+async fn targets(dir: &std::path::Path) -> Vec<String> {
+    let mut t = vec![format!("sqlite:{}", dir.join(format!("{}.db", unique("t"))).display())];
+    if let Some(admin) = postgres_url() {
+        t.push(fresh_postgres(&admin).await);
+    }
+    t
+}
+
+/// Every loaded row in a canonical text form, for comparing databases.
+async fn dump(url: &str) -> Vec<String> {
+    let sql = Sql::open(url).await.unwrap();
+    let queries = [
+        "SELECT p.code || '|' || t.source || '|' || t.key || '|' || CAST(o.observed_at AS TEXT) || '|' || \
+         COALESCE(CAST(o.volume AS TEXT), '-') || '|' || COALESCE(CAST(o.rank AS TEXT), '-') \
+         FROM trend_observations o JOIN trends t ON t.id = o.trend_id JOIN places p ON p.id = o.place_id",
+        "SELECT source || '|' || key || '|' || name || '|' || CAST(first_seen AS TEXT) || '|' || CAST(last_seen AS TEXT) FROM trends",
+        "SELECT p.source || '|' || p.post_id || '|' || COALESCE(a.author_id, '-') || '|' || COALESCE(p.text, '-') || '|' || \
+         COALESCE(CAST(p.likes AS TEXT), '-') || '|' || COALESCE(CAST(p.reposts AS TEXT), '-') || '|' || CAST(p.observed_at AS TEXT) \
+         FROM posts p LEFT JOIN authors a ON a.id = p.author",
+        "SELECT a.source || '|' || a.author_id || '|' || COALESCE(a.handle, '-') || '|' || COALESCE(CAST(a.followers AS TEXT), '-') FROM authors a",
+        "SELECT p.post_id || '|' || l.trend_key FROM post_trends l JOIN posts p ON p.id = l.post",
+        "SELECT p.post_id || '|' || s.model || '|' || s.label FROM post_sentiment s JOIN posts p ON p.id = s.post",
+    ];
+    let mut rows = Vec::new();
+    for q in queries {
+        let got: Vec<String> = match &sql {
+            Sql::Sqlite(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
+            Sql::Postgres(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
+        };
+        rows.extend(got);
+    }
+    sql.close().await;
+    rows.sort();
+    rows
+}
+
+async fn scalar(url: &str, q: &str) -> i64 {
+    let sql = Sql::open(url).await.unwrap();
+    let n = match &sql {
+        Sql::Sqlite(pool) => sqlx::query_scalar(q).fetch_one(pool).await.unwrap(),
+        Sql::Postgres(pool) => sqlx::query_scalar(q).fetch_one(pool).await.unwrap(),
+    };
+    sql.close().await;
+    n
+}
+
+async fn try_scalar(url: &str, q: &str) -> Option<i64> {
+    let sql = Sql::open(url).await.ok()?;
+    let n = match &sql {
+        Sql::Sqlite(pool) => sqlx::query_scalar(q).fetch_one(pool).await.ok(),
+        Sql::Postgres(pool) => sqlx::query_scalar(q).fetch_one(pool).await.ok(),
+    };
+    sql.close().await;
+    n
+}
+
+fn post(id: &str, author: &str, likes: i64, observed_at: &str, trend: &str) -> Value {
+    json!({"kind":"post","source":"mastodon","id":id,"text":format!("post {id}"),"lang":"en",
+           "created_at":"2026-11-21T23:00:00Z","author":{"id":author,"handle":format!("h{author}"),"followers":likes * 10},
+           "metrics":{"reposts":likes / 2,"likes":likes,"replies":0,"quotes":0},"parent_id":null,"quote_of":null,
+           "trend":trend,"observed_at":observed_at})
+}
+
+fn ndjson(values: &[Value]) -> String {
+    values.iter().map(|v| format!("{v}\n")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_keep_their_latest_counts_authors_and_trends() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(fixture("posts/sample-posts.ndjson")).unwrap();
+    let scored = run("sentiment", &[], &[], sample.as_bytes(), dir.path());
+    assert_eq!(scored.code, Some(0), "{}", scored.stderr);
+    let later = ndjson(&[
+        post("109001", "1", 999, "2026-11-22T06:00:00Z", "bbb26"),
+        // The same post collected for a second trend, and an older export of it.
+        post("109001", "1", 5, "2026-11-21T23:30:00Z", "neymar"),
+    ]);
+    for db in targets(dir.path()).await {
+        for input in [&scored.stdout, &later, &scored.stdout] {
+            let loaded = run("etl-to-sql", &[], &[("DATABASE_URL", &db)], input.as_bytes(), dir.path());
+            assert_eq!(loaded.code, Some(0), "{db}: {}", loaded.stderr);
+        }
+        let rows = dump(&db).await;
+        let posts: Vec<&String> = rows.iter().filter(|r| r.starts_with("mastodon|1090")).collect();
+        assert_eq!(posts.len(), 5, "{db}: {rows:#?}");
+        // The latest observation's counts and text win, whatever the load order.
+        assert!(posts[0].starts_with("mastodon|109001|1|post 109001|999|499|2026-11-22"), "{db}: {}", posts[0]);
+        assert!(rows.contains(&"109001|bbb26".to_owned()) && rows.contains(&"109001|neymar".to_owned()), "{db}");
+        assert!(rows.contains(&"mastodon|1|h1|9990".to_owned()), "{db}: {rows:#?}");
+        assert!(rows.contains(&"109002|vader-en|negative".to_owned()), "{db}: {rows:#?}");
+        assert_eq!(scalar(&db, "SELECT count(*) FROM post_sentiment").await, 4, "{db}");
+    }
+}
+
+/// Imports saved snapshot files into MongoDB as a scheduled fetch would.
+fn import(files: &[std::path::PathBuf], mongo: &str, database: &str, dir: &std::path::Path) {
+    let mut args = vec!["--source".to_owned(), "x-v1".into(), "--to".into(), "mongo".into()];
+    for f in files {
+        args.push("--file".into());
+        args.push(f.display().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run("fetch-trends", &args, &[("MONGODB_URI", mongo), ("MONGODB_DATABASE", database)], b"", dir);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
+fn read_count(stderr: &str) -> u64 {
+    let at = stderr.find("read ").unwrap_or_else(|| panic!("no summary in {stderr}"));
+    stderr[at + 5..].split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_loads_are_incremental_and_idempotent() {
+    let Some(mongo) = mongo_uri() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let database = unique("etl");
+    let mut files: Vec<_> = std::fs::read_dir(fixture("x-v1")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let env_for = |db: &str| {
+        vec![("MONGODB_URI", mongo.clone()), ("MONGODB_DATABASE", database.clone()), ("DATABASE_URL", db.to_owned())]
+    };
+
+    // Two fetch runs a second apart, so that the last second of the first load holds
+    // one file's records only (ingested_at has whole seconds).
+    import(&files[..5], &mongo, &database, dir.path());
+    std::thread::sleep(Duration::from_millis(1100));
+    import(&files[5..6], &mongo, &database, dir.path());
+    let sql_targets = targets(dir.path()).await;
+    for db in &sql_targets {
+        let env = env_for(db);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let first = run("etl-to-sql", &["--from", "mongo", "--batch-size", "50"], &env, b"", dir.path());
+        assert_eq!(first.code, Some(0), "{db}: {}", first.stderr);
+        assert_eq!(read_count(&first.stderr), 360, "{db}: {}", first.stderr);
+        assert_eq!(scalar(db, "SELECT count(*) FROM trend_observations").await, 360);
+    }
+
+    std::thread::sleep(Duration::from_millis(1100));
+    import(&files[6..], &mongo, &database, dir.path());
+    for db in &sql_targets {
+        let env = env_for(db);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let second = run("etl-to-sql", &["--from", "mongo", "--batch-size", "50"], &env, b"", dir.path());
+        assert_eq!(second.code, Some(0), "{db}: {}", second.stderr);
+        // The new import, plus the records sharing the watermark's second (at most the
+        // last file of the first load).
+        let read = read_count(&second.stderr);
+        assert!(read > 360 && read <= 420, "{db}: read {read}: {}", second.stderr);
+        assert!(second.stderr.contains("loading from the watermark"), "{}", second.stderr);
+        assert_eq!(scalar(db, "SELECT count(*) FROM trend_observations").await, 720);
+        let before = dump(db).await;
+        let third = run("etl-to-sql", &["--from", "mongo"], &env, b"", dir.path());
+        assert_eq!(third.code, Some(0), "{db}: {}", third.stderr);
+        assert!(read_count(&third.stderr) <= 360, "only the last second is read again: {}", third.stderr);
+        assert_eq!(dump(db).await, before, "{db}: a run with nothing new changes nothing");
+        // One stream per collection that had records: `posts` is empty here.
+        assert_eq!(
+            scalar(db, "SELECT count(*) FROM etl_watermarks WHERE stream LIKE 'mongo:%.trends'").await,
+            1,
+            "{db}"
+        );
+        assert_eq!(scalar(db, "SELECT count(*) FROM etl_watermarks").await, 1, "{db}");
+
+        // A backfill window reloads from the raw store without moving the watermark.
+        let back = run(
+            "etl-to-sql",
+            &["--from", "mongo", "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-20T05:00:00Z"],
+            &env,
+            b"",
+            dir.path(),
+        );
+        assert_eq!(back.code, Some(0), "{}", back.stderr);
+        assert_eq!(read_count(&back.stderr), 120, "two snapshots of three places: {}", back.stderr);
+        assert_eq!(dump(db).await, before);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_record_from_mongo_goes_to_the_quarantine() {
+    let Some(mongo) = mongo_uri() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let database = unique("etl");
+    let client = mongodb::Client::with_uri_str(&mongo).await.unwrap();
+    let coll = client.database(&database).collection::<Document>("trends");
+    let now = mongodb::bson::DateTime::now();
+    let at = mongodb::bson::DateTime::parse_rfc3339_str("2026-11-22T01:00:00Z").unwrap();
+    coll.insert_many([
+        doc! {"kind":"trend","source":"x","place":{"id":"1"},"name":"Good","key":"good","volume":5_i64,"rank":1_i64,"observed_at":at,"ingested_at":now},
+        doc! {"kind":"trend","source":"x","place":{"id":"1"},"name":"Zero","key":"zero","volume":5_i64,"rank":0_i64,"observed_at":at,"ingested_at":now},
+        doc! {"kind":"trend","source":"x","name":"NoPlace","observed_at":at,"ingested_at":now},
+    ])
+    .await
+    .unwrap();
+    for db in targets(dir.path()).await {
+        let env =
+            [("MONGODB_URI", mongo.as_str()), ("MONGODB_DATABASE", database.as_str()), ("DATABASE_URL", db.as_str())];
+        let out = run("etl-to-sql", &["--from", "mongo"], &env, b"", dir.path());
+        assert_eq!(out.code, Some(1), "{db}: {}", out.stderr);
+        assert_eq!(scalar(&db, "SELECT count(*) FROM trend_observations").await, 1, "{db}");
+    }
+    let quarantined: Vec<Document> = {
+        use futures_util::TryStreamExt;
+        client
+            .database(&database)
+            .collection::<Document>("quarantine")
+            .find(doc! {"stage": "etl-to-sql"})
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap()
+    };
+    let reasons: Vec<&str> = quarantined.iter().map(|d| d.get_str("reason").unwrap()).collect();
+    assert!(reasons.iter().any(|r| r.contains("missing field `place`")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("refused by the database") && r.to_lowercase().contains("check")),
+        "{reasons:?}"
+    );
+    client.shutdown().await;
+}
+
+/// Many distinct observations (one per second from 2026-11-01), to make a load last
+/// long enough to be killed.
+fn big_input(n: usize) -> String {
+    let mut s = String::with_capacity(n * 160);
+    for i in 0..n {
+        s.push_str(&format!(
+            "{{\"kind\":\"trend\",\"source\":\"x\",\"place\":{{\"id\":\"{}\"}},\"name\":\"T{}\",\"key\":\"t{}\",\"volume\":{},\"rank\":{},\"observed_at\":\"2026-11-{:02}T{:02}:{:02}:{:02}Z\"}}\n",
+            i % 7,
+            i % 5000,
+            i % 5000,
+            i,
+            i % 50 + 1,
+            1 + i / 86_400,
+            (i % 86_400) / 3600,
+            (i % 3600) / 60,
+            i % 60
+        ));
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_killed_mid_way_and_rerun_ends_with_exactly_the_right_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input_path = dir.path().join("big.ndjson");
+    std::fs::write(&input_path, big_input(100_000)).unwrap();
+    for db in targets(dir.path()).await {
+        // Reference: one uninterrupted load into a separate database.
+        let reference = if db.starts_with("sqlite:") {
+            format!("sqlite:{}", dir.path().join(format!("{}.db", unique("ref"))).display())
+        } else {
+            fresh_postgres(&postgres_url().unwrap()).await
+        };
+        let mut child = Command::new(bin("etl-to-sql"))
+            .args(["--db", &reference, "--batch-size", "500"])
+            .current_dir(dir.path())
+            .stdin(Stdio::from(std::fs::File::open(&input_path).unwrap()))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+
+        // The same load, killed once some batches are in.
+        let mut child = Command::new(bin("etl-to-sql"))
+            .args(["--db", &db, "--batch-size", "500"])
+            .current_dir(dir.path())
+            .stdin(Stdio::from(std::fs::File::open(&input_path).unwrap()))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let mut partial = 0;
+        while started.elapsed() < Duration::from_secs(60) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if std::fs::metadata(dir.path()).is_ok() {
+                let n = if db.starts_with("sqlite:") && !std::path::Path::new(db.trim_start_matches("sqlite:")).exists()
+                {
+                    0
+                } else {
+                    // Before the first migration the table does not exist yet: count 0.
+                    tokio::time::timeout(
+                        Duration::from_secs(5),
+                        try_scalar(&db, "SELECT count(*) FROM trend_observations"),
+                    )
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0)
+                };
+                if n > 0 {
+                    partial = n;
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        child.kill().unwrap(); // SIGKILL: no cleanup, no last flush.
+        child.wait().unwrap();
+        let after_kill = scalar(&db, "SELECT count(*) FROM trend_observations").await;
+        assert!(partial > 0 && after_kill < 100_000, "{db}: the load was not interrupted (rows: {after_kill})");
+        assert_eq!(after_kill % 500, 0, "{db}: only whole batches are committed ({after_kill} rows)");
+
+        let rerun = Command::new(bin("etl-to-sql"))
+            .args(["--db", &db, "--batch-size", "500"])
+            .current_dir(dir.path())
+            .stdin(Stdio::from(std::fs::File::open(&input_path).unwrap()))
+            .output()
+            .unwrap();
+        assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+        assert_eq!(scalar(&db, "SELECT count(*) FROM trend_observations").await, 100_000);
+        assert_eq!(dump(&db).await, dump(&reference).await, "{db}: the rerun converges on the uninterrupted load");
+    }
+}
+
+/// Records of a file as one batch of the loader.
+fn batch_of(ndjson: &str) -> trendpipe_etl_to_sql::load::Batch {
+    use trendpipe_core::record::Record;
+    let mut batch = trendpipe_etl_to_sql::load::Batch::default();
+    for line in ndjson.lines() {
+        match serde_json::from_str::<Record>(line).unwrap() {
+            Record::Trend(t) => batch.trends.push(t),
+            Record::Post(p) => {
+                let at = p.observed_at.or(p.created_at).unwrap();
+                batch.posts.push(trendpipe_etl_to_sql::load::TimedPost { post: p, at });
+            }
+        }
+    }
+    batch
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_copy_path_stores_what_the_generic_statements_store() {
+    let Some(admin) = postgres_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(fixture("posts/sample-posts.ndjson")).unwrap();
+    let scored = run("sentiment", &[], &[], sample.as_bytes(), dir.path()).stdout;
+    let trends = run(
+        "fetch-trends",
+        &["--source", "x-v1", "--file", fixture("x-v1/trends-place-20261120T0000.json").to_str().unwrap()],
+        &[],
+        b"",
+        dir.path(),
+    )
+    .stdout;
+    let tricky = ndjson(&[
+        post("9", "7", 3, "2026-11-22T02:00:00Z", "a"),
+        post("9", "7", 8, "2026-11-22T02:00:00Z", "b"),
+        json!({"kind":"post","source":"x","id":"10","text":"tab\there\nnew line \\ back","created_at":"2026-11-22T01:00:00Z",
+               "metrics":{"likes":null},"parent_id":"9","quote_of":null}),
+    ]);
+    let batches = [batch_of(&scored), batch_of(&trends), batch_of(&tricky), batch_of(&scored)];
+    let (fast, generic) = (fresh_postgres(&admin).await, fresh_postgres(&admin).await);
+    let (a, b) = (Sql::connect(&fast).await.unwrap(), Sql::connect(&generic).await.unwrap());
+    for batch in &batches {
+        trendpipe_etl_to_sql::load::load(&a, batch).await.unwrap();
+        trendpipe_etl_to_sql::load::load_generic(&b, batch).await.unwrap();
+    }
+    a.close().await;
+    b.close().await;
+    let rows = dump(&fast).await;
+    assert!(rows.len() > 60, "{rows:#?}");
+    assert!(rows.iter().any(|r| r.starts_with("x|10|-|tab\there\nnew line \\ back|-|")), "{rows:#?}");
+    assert_eq!(rows, dump(&generic).await);
+}
