@@ -16,7 +16,7 @@ services_start
 "$TRENDPIPE_PYTHON" -m pip install --quiet --disable-pip-version-check "psycopg[binary]==3.2.*" >/dev/null
 
 cargo build --release --locked --quiet -p trendpipe-etl-to-sql
-bin=target/release
+bin=${CARGO_TARGET_DIR:-target}/release
 work=$(mktemp -d /tmp/trendpipe-bench.XXXXXX)
 trap 'rm -rf "$work"; services_stop' EXIT
 

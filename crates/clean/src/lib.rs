@@ -2,10 +2,14 @@
 //! nothing.
 //!
 //! Filter mode reads NDJSON on stdin and writes the clean records on stdout, one line
-//! at a time. `--from mongo` reads the raw `trends` collection instead. Every record
-//! that does not come out goes to the quarantine (a reject file, or MongoDB's
-//! `quarantine` collection when reading from MongoDB) with its reason.
+//! at a time. `--from mongo` reads the raw `trends` collection instead, and
+//! `--from mongo --to mongo` cleans the `trends` and `posts` collections in place (see
+//! [`inplace`]). Every record that does not come out goes to the quarantine (a reject
+//! file, or MongoDB's `quarantine` collection when reading from MongoDB) with its
+//! reason.
 
+pub mod fast;
+pub mod inplace;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -19,14 +23,16 @@ use serde_json::{Value, json};
 use trendpipe_core::config::Config;
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::mongo::{self, Mongo};
-use trendpipe_core::ndjson::{NdjsonReader, NdjsonWriter};
+use trendpipe_core::ndjson::NdjsonWriter;
 use trendpipe_core::quarantine::Quarantine;
 use trendpipe_core::record::{QuarantineEntry, format_time};
 
-use crate::rules::{Cleaner, Options, Outcome};
+use crate::fast::{Line, Lines};
+use crate::rules::{Changes, Cleaner, Event, Options};
 
-/// Cleans raw trend records: validates, normalises, drops null volumes and
-/// duplicates; every dropped record is kept in a quarantine with its reason.
+/// Cleans raw trend and post records: validates, normalises, drops null volumes,
+/// duplicates and provider fields, flags global volumes; every dropped record is kept
+/// in a quarantine with its reason.
 #[derive(Debug, Parser)]
 #[command(name = "clean", version, about, long_about = None)]
 pub struct Args {
@@ -35,18 +41,61 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = From::Stdin)]
     pub from: From,
 
+    /// Where the clean records go: NDJSON on stdout, or back into MongoDB (in place,
+    /// `trends` and `posts`; needs `--from mongo`).
+    #[arg(long, value_enum, default_value_t = To::Stdout)]
+    pub to: To,
+
     /// The reject file for dropped and invalid records, appended to (filter mode).
     /// Created only when something is dropped.
     #[arg(long, value_name = "FILE", default_value = "clean.rejects.ndjson")]
     pub reject: PathBuf,
 
+    /// Pass records of the wrong shape through untouched instead of rejecting them
+    /// (lines that are not JSON are still rejected).
+    #[arg(long)]
+    pub no_validate: bool,
+
     /// Keep trend observations that have no volume.
     #[arg(long)]
     pub keep_null_volume: bool,
 
-    /// Keep repeated observations of the same trend, place and time.
+    /// Write records as read instead of normalised (trimmed names, recomputed keys,
+    /// UTC times, numbers for counts given as strings, HTML entities decoded in post
+    /// text). Duplicates are still found by the normalised values.
+    #[arg(long)]
+    pub no_normalise: bool,
+
+    /// Keep repeated observations of the same trend, place and time, and repeated
+    /// copies of the same post.
     #[arg(long)]
     pub no_dedupe: bool,
+
+    /// Keep the provider fields no stage reads (by default a clean record keeps only
+    /// the fields of DESIGN.md's records; the raw store keeps everything).
+    #[arg(long)]
+    pub keep_extra_fields: bool,
+
+    /// Do not flag trends whose key has the same volume in several places of one
+    /// snapshot with `"volume_scope": "global"`.
+    #[arg(long)]
+    pub no_global_volume: bool,
+
+    /// How many kept records wait before being written (filter mode), so that a later
+    /// place can flag a global volume and a later copy of a post can replace an earlier
+    /// one. Also bounded to 2 MiB of input.
+    #[arg(long, value_name = "RECORDS", default_value_t = 4096)]
+    pub window: usize,
+
+    /// How many record identities the dedupe remembers (as 128-bit hashes, in two
+    /// generations of this size; ~9 MB at the default). A duplicate further back than
+    /// that is written again, and stored once downstream by the unique keys.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub dedupe_memory: usize,
+
+    /// Documents per batch of quarantine inserts and deletes (`--to mongo`).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub batch_size: usize,
 
     /// The MongoDB database for `--from mongo` [env: MONGODB_DATABASE; default: the
     /// one in MONGODB_URI, else trendpipe].
@@ -67,6 +116,29 @@ pub enum From {
     Mongo,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum To {
+    /// NDJSON on standard output.
+    Stdout,
+    /// The collections read, cleaned in place.
+    Mongo,
+}
+
+impl Args {
+    pub fn options(&self) -> Options {
+        Options {
+            validate: !self.no_validate,
+            keep_null_volume: self.keep_null_volume,
+            normalise: !self.no_normalise,
+            dedupe: !self.no_dedupe,
+            strip_extra: !self.keep_extra_fields,
+            flag_global: !self.no_global_volume,
+            window: self.window.max(1),
+            dedupe_memory: self.dedupe_memory.max(1),
+        }
+    }
+}
+
 /// What a run did, for the summary and the `runs` document.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -74,13 +146,27 @@ pub struct Summary {
     pub kept: u64,
     pub dropped: BTreeMap<&'static str, u64>,
     pub rejected: u64,
+    pub changes: Changes,
+}
+
+impl Summary {
+    /// The counts of the `runs` document.
+    pub fn counts(&self) -> Value {
+        let c = &self.changes;
+        json!({
+            "read": self.read, "kept": self.kept, "dropped": self.dropped, "rejected": self.rejected,
+            "changed": {"normalised": c.normalised, "extra-fields": c.stripped,
+                        "global-volume": c.global_volume, "post-updates": c.post_updates,
+                        "unvalidated": c.unvalidated},
+        })
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
-    let options = Options { keep_null_volume: args.keep_null_volume, dedupe: !args.no_dedupe };
+    let options = args.options();
     let config = Config::load(args.config.as_deref())?;
-    match args.from {
-        From::Stdin => {
+    match (args.from, args.to) {
+        (From::Stdin, To::Stdout) => {
             let mut quarantine = Quarantine::file(&args.reject);
             let stdin = std::io::stdin();
             let stdout = std::io::stdout();
@@ -88,13 +174,19 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
             report(&summary, &quarantine);
             Ok(Status { rejected: summary.rejected, failures: 0 })
         }
-        From::Mongo => {
+        (From::Stdin, To::Mongo) => {
+            Err(Error::Usage("--to mongo cleans MongoDB in place and needs --from mongo".into()).into())
+        }
+        (From::Mongo, to) => {
             let uri = config.secret("MONGODB_URI").ok_or_else(|| {
                 Error::Config("--from mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into())
             })?;
             let database = config.setting(args.mongo_database.as_deref(), "MONGODB_DATABASE");
             let mongo = Mongo::connect(&uri, database.as_deref(), "clean").await?;
-            let result = from_mongo(options, &mongo).await;
+            let result = match to {
+                To::Stdout => from_mongo(options, &mongo).await,
+                To::Mongo => inplace::run(options, args.batch_size.max(1), &mongo).await,
+            };
             mongo.shutdown().await;
             result
         }
@@ -112,37 +204,62 @@ pub async fn filter(
     let mut out = NdjsonWriter::new(output);
     let mut summary = Summary::default();
     let run_id = uuid::Uuid::new_v4().to_string();
-    for item in NdjsonReader::new(input) {
-        let item = item.context("reading stdin")?;
+    let mut lines = Lines::new(input);
+    while let Some((line, bytes, text)) = lines.next_line().context("reading stdin")? {
         summary.read += 1;
-        let (line, value) = match item {
-            Ok(parsed) => parsed,
-            Err(bad) => {
-                log::warn!("line {}: {}", bad.line, bad.message);
-                summary.rejected += 1;
-                quarantine.put(entry("schema", bad.message, Some(bad.line), Value::String(bad.raw), &run_id)).await?;
-                continue;
+        let parsed = match text {
+            Line::Text(text) => {
+                if fast::read_trend(text).is_some_and(|raw| cleaner.push_fast(line, bytes, raw, text)) {
+                    Ok(())
+                } else {
+                    fast::parse_value(line, text).map(|value| cleaner.push(Some(line), bytes, value))
+                }
             }
+            Line::Bad(bad) => Err(bad),
         };
-        match cleaner.process(value.clone()) {
-            Outcome::Keep(clean) => {
-                out.write(&clean).context("writing to stdout")?;
-                summary.kept += 1;
-            }
-            Outcome::Drop { rule, reason } => {
-                *summary.dropped.entry(rule).or_default() += 1;
-                quarantine.put(entry(rule, reason, Some(line), value, &run_id)).await?;
-            }
-            Outcome::Reject { reason } => {
-                log::warn!("line {line}: {reason}");
-                summary.rejected += 1;
-                quarantine.put(entry("schema", reason, Some(line), value, &run_id)).await?;
-            }
+        if let Err(bad) = parsed {
+            log::warn!("line {}: {}", bad.line, bad.message);
+            summary.rejected += 1;
+            quarantine.put(entry("schema", bad.message, Some(bad.line), Value::String(bad.raw), &run_id)).await?;
         }
+        drain(&mut cleaner, &mut out, &mut summary, quarantine, &run_id).await?;
     }
+    cleaner.finish();
+    drain(&mut cleaner, &mut out, &mut summary, quarantine, &run_id).await?;
+    summary.changes = cleaner.changes();
     quarantine.flush().await?;
     out.finish().context("writing to stdout").map(drop)?;
     Ok(summary)
+}
+
+async fn drain<W: Write>(
+    cleaner: &mut Cleaner,
+    out: &mut NdjsonWriter<W>,
+    summary: &mut Summary,
+    quarantine: &mut Quarantine<'_>,
+    run_id: &str,
+) -> anyhow::Result<()> {
+    while let Some(event) = cleaner.next_event() {
+        match event {
+            Event::Write(clean) => {
+                out.write(&clean).context("writing to stdout")?;
+                summary.kept += 1;
+            }
+            Event::Drop { rule, reason, line, record } => {
+                *summary.dropped.entry(rule).or_default() += 1;
+                quarantine.put(entry(rule, reason, line, record, run_id)).await?;
+            }
+            Event::Reject { reason, line, record } => {
+                match line {
+                    Some(line) => log::warn!("line {line}: {reason}"),
+                    None => log::warn!("record {}: {reason}", summary.read),
+                }
+                summary.rejected += 1;
+                quarantine.put(entry("schema", reason, line, record, run_id)).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads the raw `trends` collection in insertion order and writes the clean stream
@@ -159,22 +276,13 @@ async fn from_mongo(options: Options, mongo: &Mongo) -> anyhow::Result<Status> {
         mongo.find(mongo::TRENDS, Default::default(), mongo::bson_types::doc! { "ingested_at": 1, "_id": 1 }).await?;
     while let Some(value) = mongo::next_record(&mut cursor).await? {
         summary.read += 1;
-        match cleaner.process(value.clone()) {
-            Outcome::Keep(clean) => {
-                out.write(&clean).context("writing to stdout")?;
-                summary.kept += 1;
-            }
-            Outcome::Drop { rule, reason } => {
-                *summary.dropped.entry(rule).or_default() += 1;
-                quarantine.put(entry(rule, reason, None, value, &run_id)).await?;
-            }
-            Outcome::Reject { reason } => {
-                log::warn!("trends document {}: {reason}", summary.read);
-                summary.rejected += 1;
-                quarantine.put(entry("schema", reason, None, value, &run_id)).await?;
-            }
-        }
+        // Documents carry no line; their size in the window is estimated from JSON.
+        cleaner.push(None, 512, value);
+        drain(&mut cleaner, &mut out, &mut summary, &mut quarantine, &run_id).await?;
     }
+    cleaner.finish();
+    drain(&mut cleaner, &mut out, &mut summary, &mut quarantine, &run_id).await?;
+    summary.changes = cleaner.changes();
     quarantine.flush().await?;
     out.finish().context("writing to stdout").map(drop)?;
     report(&summary, &quarantine);
@@ -185,7 +293,7 @@ async fn from_mongo(options: Options, mongo: &Mongo) -> anyhow::Result<Status> {
         "started_at": format_time(&started_at),
         "finished_at": format_time(&Utc::now()),
         "status": if summary.rejected == 0 { "ok" } else { "rejected" },
-        "counts": {"read": summary.read, "kept": summary.kept, "dropped": summary.dropped, "rejected": summary.rejected},
+        "counts": summary.counts(),
     });
     mongo.record_run(&run).await?;
     Ok(Status { rejected: summary.rejected, failures: 0 })
@@ -203,15 +311,27 @@ fn entry(rule: &str, reason: String, line: Option<u64>, record: Value, run_id: &
     }
 }
 
-fn report(summary: &Summary, quarantine: &Quarantine<'_>) {
+/// The summary line on stderr.
+pub fn summary_line(summary: &Summary) -> String {
     let dropped: Vec<String> = summary.dropped.iter().map(|(rule, n)| format!("{n} {rule}")).collect();
     let dropped = if dropped.is_empty() { "none".to_owned() } else { dropped.join(", ") };
-    log::info!(
-        "read {}, kept {}, dropped {dropped}, rejected {} invalid",
+    let c = &summary.changes;
+    format!(
+        "read {}, kept {}, dropped {dropped}, rejected {} invalid; changed {} normalised, {} extra-fields, \
+         {} global-volume, {} post-updates{}",
         summary.read,
         summary.kept,
-        summary.rejected
-    );
+        summary.rejected,
+        c.normalised,
+        c.stripped,
+        c.global_volume,
+        c.post_updates,
+        if c.unvalidated > 0 { format!(", {} unvalidated", c.unvalidated) } else { String::new() }
+    )
+}
+
+fn report(summary: &Summary, quarantine: &Quarantine<'_>) {
+    log::info!("{}", summary_line(summary));
     if quarantine.count() > 0 {
         log::info!("{} records kept with their reasons in {}", quarantine.count(), quarantine.describe());
     }

@@ -1,142 +1,737 @@
-//! The cleaning rules, applied to one record at a time.
+//! The cleaning rules, applied to a stream of records with bounded memory.
 //!
-//! A record either comes out (normalised), is dropped by a rule (null volume,
-//! duplicate) or is rejected as invalid. Dropped and rejected records both go to the
-//! quarantine with their reason; only rejections make the run exit 1, because a null
-//! volume or a repeated snapshot is the normal state of raw data, not an error.
+//! Each record is validated (`schema`), dropped when it has no volume (`null-volume`),
+//! normalised, dropped when it repeats an earlier one (`duplicate`), stripped of the
+//! provider fields no stage reads (`extra-fields`) and, for trends, flagged
+//! `"volume_scope": "global"` when the same key has the same volume in several places
+//! of one snapshot (`global-volume`). Dropped and rejected records come out as events
+//! with their reason so the caller can quarantine them; only rejections make the run
+//! exit 1, because a null volume or a repeated snapshot is the normal state of raw
+//! data, not an error.
+//!
+//! Memory is bounded whatever the input size:
+//! - kept records wait in a small look-ahead window (`--window` records, and at most
+//!   [`WINDOW_BYTES`] of input) before they are written, so that a global volume seen
+//!   in a later place can still flag the earlier places, and a later copy of a post can
+//!   replace an earlier one before either is written;
+//! - identities already written are remembered as 128-bit hashes (xxh3) in two
+//!   generations of at most `--dedupe-memory` entries each: the newest identities are
+//!   always remembered, the oldest are forgotten first. A duplicate whose first copy is
+//!   further back than that is written again; every consumer (the MongoDB unique
+//!   indexes, `etl-to-sql`'s upserts) stores it once anyway.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::VecDeque;
 
+use rustc_hash::FxHashMap;
+use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use trendpipe_core::key::trend_key;
 use trendpipe_core::ndjson::json_kind;
-use trendpipe_core::record::{Record, Trend, format_time, parse_time};
+use trendpipe_core::record::{format_time, parse_time};
+use xxhash_rust::xxh3::Xxh3;
 
-/// Which rules run.
+use crate::fast::{CleanPlace, CleanTrend, Count, RawTrend};
+
+/// At most this much input (in bytes of the lines read) waits in the window; a huge
+/// record passes through alone rather than being held with thousands of others.
+pub const WINDOW_BYTES: usize = 2 * 1024 * 1024;
+
+/// The fields of a clean trend (DESIGN.md, "Records", plus `volume_scope` that
+/// `clean` adds). Anything else is a provider field no stage reads.
+pub const TREND_FIELDS: [&str; 10] =
+    ["kind", "source", "place", "name", "key", "volume", "rank", "observed_at", "run_id", "volume_scope"];
+/// The fields of a clean post, `sentiment` included (a later stage's addition that a
+/// re-clean must keep).
+pub const POST_FIELDS: [&str; 16] = [
+    "kind",
+    "source",
+    "id",
+    "url",
+    "text",
+    "lang",
+    "created_at",
+    "author",
+    "metrics",
+    "parent_id",
+    "quote_of",
+    "trend",
+    "observed_at",
+    "run_id",
+    "sentiment",
+    "volume_scope",
+];
+const PLACE_FIELDS: [&str; 2] = ["id", "name"];
+const AUTHOR_FIELDS: [&str; 3] = ["id", "handle", "followers"];
+const METRICS: [&str; 4] = ["reposts", "likes", "replies", "quotes"];
+
+/// Which rules run, and how much the dedupe may remember.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
+    /// Reject records of the wrong shape (off: pass them through untouched).
+    pub validate: bool,
     pub keep_null_volume: bool,
+    /// Write normalised records (off: write them as read; the normalised values still
+    /// identify duplicates).
+    pub normalise: bool,
     pub dedupe: bool,
+    /// Remove provider fields outside [`TREND_FIELDS`] / [`POST_FIELDS`].
+    pub strip_extra: bool,
+    pub flag_global: bool,
+    /// Records held in the look-ahead window.
+    pub window: usize,
+    /// Identities remembered per generation (see the module documentation).
+    pub dedupe_memory: usize,
 }
 
-/// What became of one record.
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            validate: true,
+            keep_null_volume: false,
+            normalise: true,
+            dedupe: true,
+            strip_extra: true,
+            flag_global: true,
+            window: 4096,
+            dedupe_memory: 200_000,
+        }
+    }
+}
+
+/// A clean record: a JSON value, or a trend from the fast path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Out {
+    Json(Value),
+    Trend(Box<CleanTrend>),
+}
+
+impl Out {
+    fn flag_global(&mut self) {
+        match self {
+            Self::Json(Value::Object(obj)) => {
+                obj.insert("volume_scope".into(), Value::String("global".into()));
+            }
+            Self::Json(_) => {}
+            Self::Trend(t) => t.volume_scope = Some("global".into()),
+        }
+    }
+
+    fn is_global(&self) -> bool {
+        match self {
+            Self::Json(v) => v.get("volume_scope").and_then(Value::as_str) == Some("global"),
+            Self::Trend(t) => t.volume_scope.as_deref() == Some("global"),
+        }
+    }
+
+    /// The record as a JSON value (for tests and callers that need one).
+    pub fn into_value(self) -> Value {
+        match self {
+            Self::Json(v) => v,
+            Self::Trend(t) => serde_json::to_value(&*t).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// What comes out of the cleaner, in order.
 #[derive(Debug, PartialEq)]
-pub enum Outcome {
-    Keep(Value),
-    /// Dropped by a cleaning rule (`null-volume`, `duplicate`).
-    Drop {
-        rule: &'static str,
-        reason: String,
-    },
-    /// Not a valid record.
-    Reject {
-        reason: String,
-    },
+pub enum Event {
+    /// A clean record to write.
+    Write(Out),
+    /// Dropped by a cleaning rule (`null-volume`, `duplicate`); `record` as read.
+    Drop { rule: &'static str, reason: String, line: Option<u64>, record: Value },
+    /// Not a valid record; `record` as read.
+    Reject { reason: String, line: Option<u64>, record: Value },
 }
 
-/// The rules with the state they need (the keys seen, for duplicates).
+/// Records changed (not dropped) by a rule, for the summary.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Changes {
+    /// Records whose values normalisation changed.
+    pub normalised: u64,
+    /// Records that lost provider fields.
+    pub stripped: u64,
+    /// Trends written with `"volume_scope": "global"`.
+    pub global_volume: u64,
+    /// Posts written a second time because a later copy came with later counts after
+    /// the first had left the window.
+    pub post_updates: u64,
+    /// Invalid records passed through because validation is off.
+    pub unvalidated: u64,
+}
+
+/// A validated trend's normalised values, computed without touching the record so
+/// that a dropped record goes to the quarantine exactly as it was read.
+#[derive(Debug)]
+struct CheckedTrend {
+    source: String,
+    place_id: String,
+    name: String,
+    key: String,
+    observed_at: String,
+    volume: Option<i64>,
+    rank: Option<i64>,
+}
+
+/// How recent a copy of a post is: its `observed_at` (ms), then its total engagement.
+type Freshness = (i64, i64);
+
+struct PostSlot {
+    id: u128,
+    fresh: Freshness,
+    line: Option<u64>,
+    original: Value,
+}
+
+struct Slot {
+    value: Out,
+    bytes: usize,
+    /// Whether normalisation changed it and whether it lost provider fields, counted
+    /// when it is written (a copy superseded in the window is not).
+    normalised: bool,
+    stripped: bool,
+    /// The (snapshot, key, volume) group and the place, for the global-volume rule.
+    group: Option<(u128, u128)>,
+    post: Option<PostSlot>,
+}
+
+/// Two generations of at most `cap` entries: bounded memory, newest kept.
+struct Recent<V> {
+    current: FxHashMap<u128, V>,
+    previous: FxHashMap<u128, V>,
+    cap: usize,
+}
+
+impl<V> Recent<V> {
+    fn new(cap: usize) -> Self {
+        Self { current: FxHashMap::default(), previous: FxHashMap::default(), cap: cap.max(1) }
+    }
+
+    fn get(&self, k: &u128) -> Option<&V> {
+        self.current.get(k).or_else(|| self.previous.get(k))
+    }
+
+    fn insert(&mut self, k: u128, v: V) {
+        if self.current.len() >= self.cap && !self.current.contains_key(&k) {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        self.current.insert(k, v);
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Group {
+    first_place: u128,
+    global: bool,
+}
+
+/// The rules with the state they need.
 pub struct Cleaner {
     options: Options,
-    seen: HashSet<(String, String, String, String)>,
+    changes: Changes,
+    out: VecDeque<Event>,
+    window: VecDeque<Option<Slot>>,
+    window_bytes: usize,
+    /// Sequence number of `window[0]`.
+    base: u64,
+    trends_seen: Recent<()>,
+    posts_seen: Recent<Freshness>,
+    /// Posts in the window, by identity: their sequence number.
+    posts_waiting: FxHashMap<u128, u64>,
+    groups: Recent<Group>,
 }
 
 impl Cleaner {
     pub fn new(options: Options) -> Self {
-        Self { options, seen: HashSet::new() }
-    }
-
-    pub fn process(&mut self, value: Value) -> Outcome {
-        let kind = value.get("kind").and_then(Value::as_str).map(str::to_owned);
-        match kind.as_deref() {
-            Some("trend") => self.trend(value),
-            // Posts are cleaned by their own rules (issue 4); until then they pass
-            // through untouched so that no stage loses them.
-            Some("post") => Outcome::Keep(value),
-            Some(other) => {
-                Outcome::Reject { reason: format!("kind: unknown kind {other:?} (expected \"trend\" or \"post\")") }
-            }
-            None => Outcome::Reject { reason: "kind: missing (expected \"trend\" or \"post\")".into() },
+        let memory = options.dedupe_memory;
+        Self {
+            options,
+            changes: Changes::default(),
+            out: VecDeque::new(),
+            window: VecDeque::new(),
+            window_bytes: 0,
+            base: 0,
+            trends_seen: Recent::new(memory),
+            posts_seen: Recent::new(memory / 2),
+            posts_waiting: FxHashMap::default(),
+            groups: Recent::new(memory / 4),
         }
     }
 
-    fn trend(&mut self, value: Value) -> Outcome {
-        let trend = match normalise_trend(value) {
-            Ok(t) => t,
-            Err(reason) => return Outcome::Reject { reason },
+    pub fn changes(&self) -> Changes {
+        self.changes
+    }
+
+    /// The next event, if any is ready.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.out.pop_front()
+    }
+
+    /// Writes out everything still waiting in the window (end of input).
+    pub fn finish(&mut self) {
+        while !self.window.is_empty() {
+            self.release_one();
+        }
+    }
+
+    /// Takes one record read at `line` (`None` when it came from MongoDB), `bytes`
+    /// long in the input.
+    pub fn push(&mut self, line: Option<u64>, bytes: usize, value: Value) {
+        match value.get("kind").and_then(Value::as_str) {
+            Some("trend") => self.trend(line, bytes, value),
+            Some("post") => self.post(line, bytes, value),
+            Some(other) => {
+                let reason = format!("kind: unknown kind {other:?} (expected \"trend\" or \"post\")");
+                self.invalid(reason, line, bytes, value);
+            }
+            None => self.invalid("kind: missing (expected \"trend\" or \"post\")".into(), line, bytes, value),
+        }
+        while self.window.len() > self.options.window || self.window_bytes > WINDOW_BYTES {
+            self.release_one();
+        }
+    }
+
+    fn invalid(&mut self, reason: String, line: Option<u64>, bytes: usize, value: Value) {
+        if self.options.validate {
+            self.out.push_back(Event::Reject { reason, line, record: value });
+        } else {
+            self.changes.unvalidated += 1;
+            self.enqueue(Slot {
+                value: Out::Json(value),
+                bytes,
+                normalised: false,
+                stripped: false,
+                group: None,
+                post: None,
+            });
+        }
+    }
+
+    fn trend(&mut self, line: Option<u64>, bytes: usize, value: Value) {
+        let checked = match check_trend(&value) {
+            Ok(c) => c,
+            Err(reason) => return self.invalid(reason, line, bytes, value),
         };
-        if trend.volume.is_none() && !self.options.keep_null_volume {
-            return Outcome::Drop { rule: "null-volume", reason: "volume: null (the provider gave no count)".into() };
+        if checked.volume.is_none() && !self.options.keep_null_volume {
+            let reason = "volume: null (the provider gave no count)".to_owned();
+            self.out.push_back(Event::Drop { rule: "null-volume", reason, line, record: value });
+            return;
         }
         if self.options.dedupe {
-            let id = (trend.source.clone(), trend.place.id.clone(), trend.key.clone(), format_time(&trend.observed_at));
-            if !self.seen.insert(id) {
-                return Outcome::Drop {
-                    rule: "duplicate",
-                    reason: format!(
-                        "duplicate of an earlier {} trend {:?} in place {} at {}",
-                        trend.source,
-                        trend.key,
-                        trend.place.id,
-                        format_time(&trend.observed_at)
-                    ),
-                };
+            let id = hash(&[&checked.source, &checked.place_id, &checked.key, &checked.observed_at]);
+            if self.trends_seen.get(&id).is_some() {
+                let reason = format!(
+                    "duplicate of an earlier {} trend {:?} in place {} at {}",
+                    checked.source, checked.key, checked.place_id, checked.observed_at
+                );
+                self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value });
+                return;
+            }
+            self.trends_seen.insert(id, ());
+        }
+        let mut value = value;
+        let normalised = self.options.normalise && apply_trend(&mut value, &checked);
+        let stripped = self.options.strip_extra && strip(&mut value, &TREND_FIELDS);
+        let group = self.group_of(&checked);
+        self.admit_trend(Slot { value: Out::Json(value), bytes, normalised, stripped, group: None, post: None }, group);
+    }
+
+    /// The fast path (see [`crate::fast`]): a trend read from `text` without a `Value`.
+    /// Returns false, having done nothing, when the general path must take the line:
+    /// an option that needs the record as a map, or a value the rules reject (so that
+    /// the reason is the general path's).
+    pub fn push_fast(&mut self, line: u64, bytes: usize, raw: RawTrend<'_>, text: &str) -> bool {
+        let o = &self.options;
+        if !(o.validate && o.normalise && o.strip_extra) {
+            return false;
+        }
+        let Some(checked) = check_fast(&raw) else { return false };
+        let line = Some(line);
+        let original = || serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()));
+        if checked.volume.is_none() && !self.options.keep_null_volume {
+            let reason = "volume: null (the provider gave no count)".to_owned();
+            self.out.push_back(Event::Drop { rule: "null-volume", reason, line, record: original() });
+            return true;
+        }
+        if self.options.dedupe {
+            let id = hash(&[&checked.source, &checked.place_id, &checked.key, &checked.observed_at]);
+            if self.trends_seen.get(&id).is_some() {
+                let reason = format!(
+                    "duplicate of an earlier {} trend {:?} in place {} at {}",
+                    checked.source, checked.key, checked.place_id, checked.observed_at
+                );
+                self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: original() });
+                return true;
+            }
+            self.trends_seen.insert(id, ());
+        }
+        let place = raw.place.as_ref();
+        let place_id_same = matches!(place.and_then(|p| p.id.as_ref()), Some(Count::Text(s)) if *s == checked.place_id);
+        let normalised = raw.source.as_deref() != Some(checked.source.as_str())
+            || raw.name.as_deref() != Some(checked.name.as_str())
+            || raw.key.as_deref() != Some(checked.key.as_str())
+            || raw.observed_at.as_deref() != Some(checked.observed_at.as_str())
+            || !place_id_same
+            || !matches!(raw.volume, Some(Count::Int(_) | Count::Null))
+            || matches!(raw.rank, Some(Count::Text(_) | Count::Null));
+        let stripped = raw.extra || place.is_some_and(|p| p.extra);
+        let group = self.group_of(&checked);
+        let clean = CleanTrend {
+            kind: "trend",
+            source: checked.source,
+            place: CleanPlace {
+                id: checked.place_id,
+                name: place.and_then(|p| p.name.as_ref()).map(|n| n.clone().into_owned()),
+            },
+            name: checked.name,
+            key: checked.key,
+            volume: checked.volume,
+            rank: checked.rank,
+            observed_at: checked.observed_at,
+            run_id: raw.run_id.map(Cow::into_owned),
+            volume_scope: raw.volume_scope.map(Cow::into_owned),
+        };
+        let slot = Slot { value: Out::Trend(Box::new(clean)), bytes, normalised, stripped, group: None, post: None };
+        self.admit_trend(slot, group);
+        true
+    }
+
+    /// The (snapshot, key, volume) group of a trend and its place, for the
+    /// global-volume rule.
+    fn group_of(&self, checked: &CheckedTrend) -> Option<(u128, u128)> {
+        match (self.options.flag_global, checked.volume) {
+            (true, Some(volume)) => {
+                let volume = volume.to_le_bytes();
+                let mut h = Xxh3::new();
+                for f in [checked.source.as_bytes(), checked.observed_at.as_bytes(), checked.key.as_bytes(), &volume] {
+                    h.update(f);
+                    h.update(&[0xff]);
+                }
+                Some((h.digest128(), hash(&[&checked.place_id])))
+            }
+            _ => None,
+        }
+    }
+
+    /// Puts a kept trend in the window, applying the global-volume rule.
+    fn admit_trend(&mut self, mut slot: Slot, group: Option<(u128, u128)>) {
+        if let Some((group, place)) = group {
+            slot.group = Some((group, place));
+            match self.groups.get(&group).copied() {
+                None => self.groups.insert(group, Group { first_place: place, global: false }),
+                Some(g) if g.global => slot.value.flag_global(),
+                Some(g) if g.first_place != place => {
+                    self.groups.insert(group, Group { first_place: g.first_place, global: true });
+                    slot.value.flag_global();
+                    for waiting in self.window.iter_mut().flatten() {
+                        if waiting.group.is_some_and(|(g, _)| g == group) {
+                            waiting.value.flag_global();
+                        }
+                    }
+                }
+                Some(_) => {}
             }
         }
-        match serde_json::to_value(Record::Trend(trend)) {
-            Ok(v) => Outcome::Keep(v),
-            Err(e) => Outcome::Reject { reason: format!("cannot serialise: {e}") },
+        self.enqueue(slot);
+    }
+
+    fn post(&mut self, line: Option<u64>, bytes: usize, value: Value) {
+        let (normalised, source, id, fresh) = match normalise_post(&value) {
+            Ok(n) => n,
+            Err(reason) => return self.invalid(reason, line, bytes, value),
+        };
+        let mut out = if self.options.normalise { normalised } else { value.clone() };
+        let was_normalised = self.options.normalise && out != value;
+        let stripped = self.options.strip_extra && strip(&mut out, &POST_FIELDS);
+        let identity = hash(&[&source, &id]);
+        if self.options.dedupe {
+            if let Some(&seq) = self.posts_waiting.get(&identity) {
+                let Some(Some(waiting)) = self.window.get_mut(seq.saturating_sub(self.base) as usize) else {
+                    return;
+                };
+                let Some(earlier) = waiting.post.as_mut() else { return };
+                if fresh > earlier.fresh {
+                    let reason =
+                        format!("duplicate of post {source}/{id}: superseded by a later copy{}", at_line(line));
+                    let old = std::mem::replace(earlier, PostSlot { id: identity, fresh, line, original: value });
+                    self.window_bytes = self.window_bytes + bytes - waiting.bytes.min(self.window_bytes);
+                    waiting.bytes = bytes;
+                    waiting.value = Out::Json(out);
+                    waiting.normalised = was_normalised;
+                    waiting.stripped = stripped;
+                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line: old.line, record: old.original });
+                } else {
+                    let reason = format!(
+                        "duplicate of post {source}/{id}{}, whose counts are as recent or more",
+                        at_line(earlier.line)
+                    );
+                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value });
+                }
+                return;
+            }
+            if let Some(&written) = self.posts_seen.get(&identity) {
+                if fresh <= written {
+                    let reason = format!("duplicate of post {source}/{id}, already written with as recent counts");
+                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value });
+                    return;
+                }
+                self.changes.post_updates += 1;
+            }
+            self.posts_waiting.insert(identity, self.base + self.window.len() as u64);
+        }
+        let post = PostSlot { id: identity, fresh, line, original: value };
+        let value = Out::Json(out);
+        self.enqueue(Slot { value, bytes, normalised: was_normalised, stripped, group: None, post: Some(post) });
+    }
+
+    fn enqueue(&mut self, slot: Slot) {
+        self.window_bytes += slot.bytes;
+        self.window.push_back(Some(slot));
+    }
+
+    fn release_one(&mut self) {
+        let Some(front) = self.window.pop_front() else { return };
+        let seq = self.base;
+        self.base += 1;
+        let Some(slot) = front else { return };
+        self.window_bytes = self.window_bytes.saturating_sub(slot.bytes);
+        if let Some(post) = &slot.post {
+            if self.posts_waiting.get(&post.id) == Some(&seq) {
+                self.posts_waiting.remove(&post.id);
+            }
+            if self.options.dedupe {
+                self.posts_seen.insert(post.id, post.fresh);
+            }
+        }
+        self.changes.normalised += u64::from(slot.normalised);
+        self.changes.stripped += u64::from(slot.stripped);
+        if slot.value.is_global() {
+            self.changes.global_volume += 1;
+        }
+        self.out.push_back(Event::Write(slot.value));
+    }
+}
+
+fn at_line(line: Option<u64>) -> String {
+    line.map(|l| format!(" (line {l})")).unwrap_or_default()
+}
+
+/// The checks of [`check_trend`] on a trend of the fast path; `None` when any fails.
+fn check_fast(raw: &RawTrend<'_>) -> Option<CheckedTrend> {
+    let trimmed = |s: &Option<Cow<'_, str>>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let source = trimmed(&raw.source)?;
+    let name = trimmed(&raw.name)?;
+    let key = fast_key(&name).into_owned();
+    if key.is_empty() {
+        return None;
+    }
+    let place_id = match raw.place.as_ref()?.id.as_ref()? {
+        Count::Text(s) if !s.trim().is_empty() => s.trim().to_owned(),
+        Count::Int(i) => i.to_string(),
+        _ => return None,
+    };
+    let observed_at = time(raw.observed_at.as_deref()?).ok()?;
+    let value = |c: &Option<Count<'_>>| -> Option<Option<Value>> {
+        match c {
+            None => Some(None),
+            Some(Count::Null) => Some(Some(Value::Null)),
+            Some(Count::Int(i)) => Some(Some(Value::Number((*i).into()))),
+            Some(Count::Text(s)) => Some(Some(Value::String(s.to_string()))),
+            Some(Count::Other) => None,
+        }
+    };
+    let volume = count("volume", value(&raw.volume)?.as_ref(), 0).ok()?;
+    let rank = count("rank", value(&raw.rank)?.as_ref(), 1).ok()?;
+    Some(CheckedTrend { source, place_id, name, key, observed_at, volume, rank })
+}
+
+/// A 128-bit hash of fields, each followed by a byte that never occurs in UTF-8 so
+/// that `("ab", "c")` and `("a", "bc")` differ.
+fn hash(fields: &[&str]) -> u128 {
+    let mut h = Xxh3::new();
+    for f in fields {
+        h.update(f.as_bytes());
+        h.update(&[0xff]);
+    }
+    h.digest128()
+}
+
+/// Sets `obj[key]`, reporting whether the value changed.
+fn set(obj: &mut Map<String, Value>, key: &str, value: Value) -> bool {
+    match obj.get_mut(key) {
+        Some(old) if *old == value => false,
+        Some(old) => {
+            *old = value;
+            true
+        }
+        None => {
+            obj.insert(key.to_owned(), value);
+            true
         }
     }
 }
 
-/// Validates a raw trend and normalises it: names trimmed, the key recomputed, times
-/// in UTC, counts given as strings turned into numbers.
-pub fn normalise_trend(value: Value) -> Result<Trend, String> {
-    let Value::Object(mut obj) = value else {
+/// Removes the fields outside `allowed` (and outside the allow-lists of `place`,
+/// `author` and `metrics`); reports whether anything went.
+fn strip(value: &mut Value, allowed: &[&str]) -> bool {
+    let Value::Object(obj) = value else { return false };
+    let before = obj.len();
+    obj.retain(|k, _| allowed.contains(&k.as_str()));
+    let mut changed = obj.len() != before;
+    for (field, inner) in [("place", &PLACE_FIELDS[..]), ("author", &AUTHOR_FIELDS[..]), ("metrics", &METRICS[..])] {
+        if let Some(Value::Object(o)) = obj.get_mut(field) {
+            let before = o.len();
+            o.retain(|k, _| inner.contains(&k.as_str()));
+            changed |= o.len() != before;
+        }
+    }
+    changed
+}
+
+fn check_trend(value: &Value) -> Result<CheckedTrend, String> {
+    let Value::Object(obj) = value else {
         return Err("expected a JSON object".into());
     };
-    let source = required_string(&obj, "source")?;
-    let name = required_string(&obj, "name")?;
-    let key = trend_key(&name);
+    let source = required_string(obj, "source")?;
+    let name = required_string(obj, "name")?;
+    let key = fast_key(&name);
     if key.is_empty() {
         return Err(format!("name: {name:?} has nothing left once normalised"));
     }
-    match obj.get_mut("place") {
-        Some(Value::Object(place)) => match place.get("id") {
-            Some(Value::String(s)) if !s.trim().is_empty() => {
-                let trimmed = s.trim().to_owned();
-                place.insert("id".into(), Value::String(trimmed));
-            }
-            Some(Value::Number(n)) => {
-                let text = n.to_string();
-                place.insert("id".into(), Value::String(text));
-            }
-            Some(other) => return Err(format!("place.id: expected a string, found {}", json_kind(other))),
-            None => return Err("place.id: missing".into()),
-        },
+    let place_id = match obj.get("place") {
+        Some(Value::Object(place)) => id_string("place.id", place.get("id"))?,
         Some(other) => return Err(format!("place: expected an object, found {}", json_kind(other))),
         None => return Err("place: missing".into()),
-    }
+    };
     let observed_at = match obj.get("observed_at") {
-        Some(Value::String(s)) => {
-            parse_time(s).map_err(|e| format!("observed_at: {s:?} is not an RFC 3339 time ({e})"))?
-        }
+        Some(Value::String(s)) => time(s).map_err(|e| format!("observed_at: {e}"))?,
         Some(other) => return Err(format!("observed_at: expected a string, found {}", json_kind(other))),
         None => return Err("observed_at: missing".into()),
     };
-    for (field, min) in [("volume", 0), ("rank", 1)] {
-        let normalised = count(field, obj.get(field), min)?;
-        obj.insert(field.into(), normalised);
+    let volume = count("volume", obj.get("volume"), 0)?;
+    let rank = count("rank", obj.get("rank"), 1)?;
+    Ok(CheckedTrend { source, place_id, name, key: key.into_owned(), observed_at, volume, rank })
+}
+
+/// Writes a checked trend's normalised values into the record; reports a change.
+fn apply_trend(value: &mut Value, c: &CheckedTrend) -> bool {
+    let Value::Object(obj) = value else { return false };
+    let mut changed = set(obj, "source", Value::String(c.source.clone()));
+    changed |= set(obj, "name", Value::String(c.name.clone()));
+    changed |= set(obj, "key", Value::String(c.key.clone()));
+    changed |= set(obj, "observed_at", Value::String(c.observed_at.clone()));
+    if let Some(Value::Object(place)) = obj.get_mut("place") {
+        changed |= set(place, "id", Value::String(c.place_id.clone()));
     }
-    obj.insert("source".into(), Value::String(source));
-    obj.insert("name".into(), Value::String(name));
-    obj.insert("key".into(), Value::String(key));
-    obj.insert("observed_at".into(), Value::String(format_time(&observed_at)));
-    obj.remove("kind");
-    if obj.get("rank") == Some(&Value::Null) {
-        obj.remove("rank");
+    changed |= set(obj, "volume", c.volume.map_or(Value::Null, |v| Value::Number(Number::from(v))));
+    match c.rank {
+        Some(r) => changed |= set(obj, "rank", Value::Number(Number::from(r))),
+        None => changed |= obj.remove("rank").is_some(),
     }
-    serde_json::from_value(Value::Object(obj)).map_err(|e| format!("invalid trend: {e}"))
+    changed
+}
+
+/// The key of a trend name. Plain ASCII names, nearly all of them, skip the Unicode
+/// passes of [`trend_key`]: for ASCII, NFKC and NFKD change nothing, case folding is
+/// lower-casing and there are no accents to strip.
+fn fast_key(name: &str) -> std::borrow::Cow<'static, str> {
+    if !name.is_ascii() {
+        return trend_key(name).into();
+    }
+    let stripped = name.trim().trim_start_matches('#').trim();
+    let mut key = String::with_capacity(stripped.len());
+    let mut pending_space = false;
+    for c in stripped.chars() {
+        if c.is_whitespace() {
+            pending_space = !key.is_empty();
+            continue;
+        }
+        if pending_space {
+            key.push(' ');
+            pending_space = false;
+        }
+        key.push(c.to_ascii_lowercase());
+    }
+    key.into()
+}
+
+/// Validates a post and returns its normalised form with its identity and freshness.
+/// Posts are one record in ten or fewer, so this works on a copy.
+fn normalise_post(value: &Value) -> Result<(Value, String, String, Freshness), String> {
+    let Value::Object(obj) = value else {
+        return Err("expected a JSON object".into());
+    };
+    let mut out = obj.clone();
+    let source = required_string(obj, "source")?;
+    let id = id_string("id", obj.get("id"))?;
+    out.insert("source".into(), Value::String(source.clone()));
+    out.insert("id".into(), Value::String(id.clone()));
+    for field in ["url", "lang", "trend", "run_id"] {
+        optional_string(field, obj.get(field))?;
+    }
+    match obj.get("text") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            if let std::borrow::Cow::Owned(decoded) = html_escape::decode_html_entities(s) {
+                out.insert("text".into(), Value::String(decoded));
+            }
+        }
+        Some(other) => return Err(format!("text: expected a string, found {}", json_kind(other))),
+    }
+    let mut observed_ms = i64::MIN;
+    for field in ["created_at", "observed_at"] {
+        match obj.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => {
+                let t = parse_time(s).map_err(|e| format!("{field}: {s:?} is not an RFC 3339 time ({e})"))?;
+                if field == "observed_at" {
+                    observed_ms = t.timestamp_millis();
+                }
+                out.insert(field.into(), Value::String(format_time(&t)));
+            }
+            Some(other) => return Err(format!("{field}: expected a string, found {}", json_kind(other))),
+        }
+    }
+    for field in ["parent_id", "quote_of"] {
+        match obj.get(field) {
+            None | Some(Value::Null) => {}
+            some => {
+                out.insert(field.into(), Value::String(id_string(field, some)?));
+            }
+        }
+    }
+    match obj.get("author") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(author)) => {
+            let mut a = author.clone();
+            a.insert("id".into(), Value::String(id_string("author.id", author.get("id"))?));
+            optional_string("author.handle", author.get("handle"))?;
+            if author.contains_key("followers") {
+                let followers = count("author.followers", author.get("followers"), 0)?;
+                a.insert("followers".into(), followers.map_or(Value::Null, |n| Value::Number(n.into())));
+            }
+            out.insert("author".into(), Value::Object(a));
+        }
+        Some(other) => return Err(format!("author: expected an object, found {}", json_kind(other))),
+    }
+    let mut total = 0i64;
+    match obj.get("metrics") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(metrics)) => {
+            let mut m = metrics.clone();
+            for field in METRICS {
+                if metrics.contains_key(field) {
+                    let n = count(&format!("metrics.{field}"), metrics.get(field), 0)?;
+                    total = total.saturating_add(n.unwrap_or(0));
+                    m.insert(field.into(), n.map_or(Value::Null, |n| Value::Number(n.into())));
+                }
+            }
+            out.insert("metrics".into(), Value::Object(m));
+        }
+        Some(other) => return Err(format!("metrics: expected an object, found {}", json_kind(other))),
+    }
+    Ok((Value::Object(out), source, id, (observed_ms, total)))
 }
 
 fn required_string(obj: &Map<String, Value>, field: &str) -> Result<String, String> {
@@ -148,12 +743,36 @@ fn required_string(obj: &Map<String, Value>, field: &str) -> Result<String, Stri
     }
 }
 
-/// A count as a JSON number, from a number, a numeric string (`"12,300"` too) or
-/// null. A float with no fraction (`1200.0`) is accepted; anything else is an error
-/// naming the field.
-fn count(field: &str, value: Option<&Value>, min: i64) -> Result<Value, String> {
+fn optional_string(field: &str, value: Option<&Value>) -> Result<(), String> {
+    match value {
+        None | Some(Value::Null | Value::String(_)) => Ok(()),
+        Some(other) => Err(format!("{field}: expected a string, found {}", json_kind(other))),
+    }
+}
+
+/// An identifier as a trimmed string; providers send some as integers.
+fn id_string(field: &str, value: Option<&Value>) -> Result<String, String> {
+    match value {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        Some(Value::String(_)) => Err(format!("{field}: empty")),
+        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
+        Some(other) => Err(format!("{field}: expected a string, found {}", json_kind(other))),
+        None => Err(format!("{field}: missing")),
+    }
+}
+
+/// A time in UTC as RFC 3339 text; text already in that form is checked cheaply.
+fn time(s: &str) -> Result<String, String> {
+    let t = parse_time(s).map_err(|e| format!("{s:?} is not an RFC 3339 time ({e})"))?;
+    let formatted = format_time(&t);
+    Ok(if formatted == s { s.to_owned() } else { formatted })
+}
+
+/// A count from a number, a numeric string (`"12,300"` too) or null. A float with no
+/// fraction (`1200.0`) is accepted; anything else is an error naming the field.
+fn count(field: &str, value: Option<&Value>, min: i64) -> Result<Option<i64>, String> {
     let n = match value {
-        None | Some(Value::Null) => return Ok(Value::Null),
+        None | Some(Value::Null) => return Ok(None),
         Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => i,
             (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => f as i64,
@@ -162,7 +781,7 @@ fn count(field: &str, value: Option<&Value>, min: i64) -> Result<Value, String> 
         Some(Value::String(s)) => {
             let digits: String = s.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
             if digits.is_empty() {
-                return Ok(Value::Null);
+                return Ok(None);
             }
             digits.parse::<i64>().map_err(|_| format!("{field}: expected a number, found {s:?}"))?
         }
@@ -171,7 +790,36 @@ fn count(field: &str, value: Option<&Value>, min: i64) -> Result<Value, String> 
     if n < min {
         return Err(format!("{field}: {n} is below {min}"));
     }
-    Ok(Value::Number(Number::from(n)))
+    Ok(Some(n))
+}
+
+/// Identity and freshness helpers shared with the in-place mode, so both modes agree
+/// on what a duplicate is and which copy of a post wins.
+pub(crate) fn post_freshness(value: &Value) -> Option<Freshness> {
+    normalise_post(value).ok().map(|(_, _, _, f)| f)
+}
+
+/// The clean form of one stored record for the in-place mode: the outcome of the
+/// record rules (schema, null volume, normalisation) without dedupe, window or field
+/// stripping (the raw store keeps provider fields).
+pub(crate) fn clean_one(options: &Options, value: &Value) -> Result<Option<Value>, (&'static str, String)> {
+    match value.get("kind").and_then(Value::as_str) {
+        Some("post") => {
+            let (normalised, ..) = normalise_post(value).map_err(|r| ("schema", r))?;
+            Ok(Some(if options.normalise { normalised } else { value.clone() }))
+        }
+        _ => {
+            let checked = check_trend(value).map_err(|r| ("schema", r))?;
+            if checked.volume.is_none() && !options.keep_null_volume {
+                return Err(("null-volume", "volume: null (the provider gave no count)".into()));
+            }
+            let mut out = value.clone();
+            if options.normalise {
+                apply_trend(&mut out, &checked);
+            }
+            Ok(Some(out))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -179,8 +827,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn cleaner() -> Cleaner {
-        Cleaner::new(Options { keep_null_volume: false, dedupe: true })
+    fn run(options: Options, input: Vec<Value>) -> (Vec<Event>, Changes) {
+        let mut c = Cleaner::new(options);
+        let mut events = Vec::new();
+        for (i, v) in input.into_iter().enumerate() {
+            c.push(Some(i as u64 + 1), 100, v);
+            events.extend(std::iter::from_fn(|| c.next_event()));
+        }
+        c.finish();
+        events.extend(std::iter::from_fn(|| c.next_event()));
+        (events, c.changes())
+    }
+
+    fn one(input: Value) -> Event {
+        run(Options::default(), vec![input]).0.remove(0)
     }
 
     fn trend(volume: Value) -> Value {
@@ -188,38 +848,189 @@ mod tests {
                "volume":volume,"rank":"1","observed_at":"2026-11-21T22:30:00-03:00","provider_field":true})
     }
 
+    fn post(id: &str, at: &str, likes: Value) -> Value {
+        json!({"kind":"post","source":"mastodon","id":id,"text":"a &amp; b &lt;3","created_at":at,
+               "author":{"id":9,"handle":"ana","followers":"1,234","avatar":"x.png"},
+               "metrics":{"reposts":1,"likes":likes,"replies":0,"quotes":0},"observed_at":at,"emojis":[]})
+    }
+
     #[test]
-    fn normalises_a_trend() {
-        let Outcome::Keep(v) = cleaner().process(trend(json!("125,000"))) else { panic!("dropped") };
-        assert_eq!(v["name"], "#BBB26");
-        assert_eq!(v["key"], "bbb26");
-        assert_eq!(v["volume"], 125000);
-        assert_eq!(v["rank"], 1);
-        assert_eq!(v["place"]["id"], "23424768");
-        assert_eq!(v["observed_at"], "2026-11-22T01:30:00Z");
-        assert_eq!(v["provider_field"], true);
-        assert_eq!(v["kind"], "trend");
+    fn normalises_a_trend_and_strips_provider_fields() {
+        let Event::Write(v) = one(trend(json!("125,000"))) else { panic!("dropped") };
+        assert_eq!(
+            v.into_value(),
+            json!({"kind":"trend","source":"x","place":{"id":"23424768","name":"Brazil"},"name":"#BBB26",
+                   "volume":125000,"rank":1,"observed_at":"2026-11-22T01:30:00Z","key":"bbb26"})
+        );
+        let keep = Options { strip_extra: false, ..Options::default() };
+        let (events, changes) = run(keep, vec![trend(json!(5))]);
+        let Event::Write(v) = &events[0] else { panic!("dropped") };
+        assert_eq!(v.clone().into_value()["provider_field"], true);
+        assert_eq!(changes, Changes { normalised: 1, ..Changes::default() });
+    }
+
+    /// Every line through both paths: the fast one (when it takes the line) must give
+    /// the general one's events, counts and output.
+    #[test]
+    fn the_fast_path_agrees_with_the_general_one() {
+        let lines = [
+            r##"{"kind":"trend","source":"x","place":{"id":"1","name":"W"},"name":"#A","key":"a","volume":5,"rank":1,"observed_at":"2026-11-22T01:30:00Z"}"##,
+            r##"{"kind":"trend","source":" x ","place":{"id":23424768,"name":"Brazil","country":"BR"},"name":"  Copa   do Brasil ","volume":"48,857","rank":"3","observed_at":"2026-11-21T22:30:00-03:00","url":"u","promoted_content":null}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"2"},"name":"#A","key":"A","volume":5,"rank":null,"observed_at":"2026-11-22T01:30:00Z","run_id":"r1"}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"2"},"name":"#a","volume":7,"observed_at":"2026-11-22T01:30:00Z"}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"3"},"name":"São Paulo","volume":null,"observed_at":"2026-11-22T01:30:00Z"}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"3"},"name":"B","observed_at":"2026-11-22T01:30:00Z","volume_scope":"global","volume":""}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"3"},"name":"C","volume":"lots","observed_at":"2026-11-22T01:30:00Z"}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"3"},"name":"D","volume":1.5,"observed_at":"2026-11-22T01:30:00Z"}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"3","name":4},"name":"E","volume":1,"observed_at":"2026-11-22T01:30:00Z"}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"3"},"name":"Fé","volume":2,"observed_at":"2026-11-22T01:30:00Z"}"##,
+        ];
+        for keep_null_volume in [false, true] {
+            let options = Options { keep_null_volume, ..Options::default() };
+            let (mut general, mut fast) = (Cleaner::new(options), Cleaner::new(options));
+            let mut taken = 0;
+            for (i, line) in lines.iter().enumerate() {
+                let n = i as u64 + 1;
+                general.push(Some(n), line.len(), serde_json::from_str(line).unwrap());
+                let took = crate::fast::read_trend(line).is_some_and(|raw| fast.push_fast(n, line.len(), raw, line));
+                if took {
+                    taken += 1;
+                } else {
+                    fast.push(Some(n), line.len(), serde_json::from_str(line).unwrap());
+                }
+            }
+            // All but "lots", 1.5 and a numeric place name.
+            assert_eq!(taken, 7);
+            general.finish();
+            fast.finish();
+            assert_eq!(general.changes(), fast.changes());
+            let drain = |c: &mut Cleaner| {
+                std::iter::from_fn(|| c.next_event())
+                    .map(|e| match e {
+                        Event::Write(out) => format!("write {}", out.into_value()),
+                        Event::Drop { rule, reason, line, record } => format!("{rule} {reason} {line:?} {record}"),
+                        Event::Reject { reason, line, record } => format!("reject {reason} {line:?} {record}"),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let (g, f) = (drain(&mut general), drain(&mut fast));
+            // Key order may differ between the two; compare the records as values.
+            let parse = |v: &[String]| {
+                v.iter()
+                    .map(|s| match s.strip_prefix("write ") {
+                        Some(j) => serde_json::from_str::<Value>(j).unwrap(),
+                        None => Value::String(s.clone()),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(parse(&g), parse(&f));
+        }
+    }
+
+    #[test]
+    fn ascii_keys_agree_with_the_unicode_path() {
+        for name in ["#BBB26", "  Copa   do Brasil ", "##A\tB", "x", "# #Y", "Mixed CASE 123!"] {
+            assert_eq!(fast_key(name), trend_key(name), "{name:?}");
+        }
     }
 
     #[test]
     fn null_volume_is_dropped_unless_kept() {
-        assert!(matches!(cleaner().process(trend(Value::Null)), Outcome::Drop { rule: "null-volume", .. }));
-        let mut keep = Cleaner::new(Options { keep_null_volume: true, dedupe: true });
-        assert!(matches!(keep.process(trend(Value::Null)), Outcome::Keep(_)));
+        assert!(matches!(one(trend(Value::Null)), Event::Drop { rule: "null-volume", line: Some(1), .. }));
+        let keep = Options { keep_null_volume: true, ..Options::default() };
+        assert!(matches!(run(keep, vec![trend(Value::Null)]).0[0], Event::Write(_)));
     }
 
     #[test]
     fn same_observation_twice_is_a_duplicate() {
-        let mut c = cleaner();
-        assert!(matches!(c.process(trend(json!(5))), Outcome::Keep(_)));
-        // Same instant written in another offset, other case: still the same key.
         let mut again = trend(json!(7));
         again["name"] = json!("#bbb26");
         again["observed_at"] = json!("2026-11-22T01:30:00Z");
-        assert!(matches!(c.process(again), Outcome::Drop { rule: "duplicate", .. }));
         let mut other_place = trend(json!(5));
         other_place["place"]["id"] = json!("1");
-        assert!(matches!(c.process(other_place), Outcome::Keep(_)));
+        let (events, _) = run(Options::default(), vec![trend(json!(5)), again, other_place]);
+        let rules: Vec<&str> = events
+            .iter()
+            .map(|e| match e {
+                Event::Write(_) => "write",
+                Event::Drop { rule, .. } => rule,
+                Event::Reject { .. } => "reject",
+            })
+            .collect();
+        // The duplicate is dropped at once; the two kept records wait in the window.
+        assert_eq!(rules, ["duplicate", "write", "write"]);
+    }
+
+    #[test]
+    fn the_same_volume_in_several_places_is_flagged_global() {
+        let mut b = trend(json!(5));
+        b["place"]["id"] = json!("1");
+        let mut c = trend(json!(6));
+        c["place"]["id"] = json!("2");
+        let (events, changes) = run(Options::default(), vec![trend(json!(5)), b, c]);
+        let scopes: Vec<Value> = events
+            .iter()
+            .map(|e| match e {
+                Event::Write(v) => v.clone().into_value().get("volume_scope").cloned().unwrap_or(Value::Null),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(scopes, [json!("global"), json!("global"), Value::Null]);
+        assert_eq!(changes.global_volume, 2);
+    }
+
+    #[test]
+    fn posts_are_normalised_and_the_latest_copy_wins() {
+        let first = post("7", "2026-11-22T01:00:00Z", json!(3));
+        let later = post("7", "2026-11-22T01:30:00+00:00", json!("10"));
+        let stale = post("7", "2026-11-22T00:30:00Z", json!(50));
+        let (events, changes) = run(Options::default(), vec![first.clone(), later, stale.clone()]);
+        assert_eq!(events.len(), 3);
+        assert!(matches!(&events[0], Event::Drop { rule: "duplicate", line: Some(1), record, .. } if *record == first));
+        assert!(matches!(&events[1], Event::Drop { rule: "duplicate", line: Some(3), record, .. } if *record == stale));
+        let Event::Write(v) = &events[2] else { panic!("{:?}", events[2]) };
+        assert_eq!(
+            v.clone().into_value(),
+            json!({"kind":"post","source":"mastodon","id":"7","text":"a & b <3","created_at":"2026-11-22T01:30:00Z",
+                   "author":{"id":"9","handle":"ana","followers":1234},
+                   "metrics":{"reposts":1,"likes":10,"replies":0,"quotes":0},"observed_at":"2026-11-22T01:30:00Z"})
+        );
+        assert_eq!(changes.normalised, 1);
+        assert_eq!(changes.stripped, 1);
+    }
+
+    #[test]
+    fn a_later_copy_after_the_window_is_written_again() {
+        let options = Options { window: 1, ..Options::default() };
+        let filler = |i: i64| {
+            let mut t = trend(json!(i));
+            t["name"] = json!(format!("t{i}"));
+            t
+        };
+        let input = vec![
+            post("7", "2026-11-22T01:00:00Z", json!(3)),
+            filler(1),
+            filler(2),
+            post("7", "2026-11-22T01:30:00Z", json!(4)),
+            post("7", "2026-11-22T01:00:00Z", json!(3)),
+        ];
+        let (events, changes) = run(options, input);
+        let writes = events.iter().filter(|e| matches!(e, Event::Write(_))).count();
+        assert_eq!(writes, 4);
+        assert_eq!(changes.post_updates, 1);
+        // The stale copy (line 5) meets the fresher one still in the window.
+        assert!(matches!(&events[events.len() - 2], Event::Drop { rule: "duplicate", line: Some(5), .. }));
+    }
+
+    #[test]
+    fn dedupe_memory_is_bounded_and_keeps_the_newest() {
+        let mut r = Recent::new(2);
+        for k in 0..5u128 {
+            r.insert(k, ());
+        }
+        assert!(r.current.len() + r.previous.len() <= 4);
+        assert!(r.get(&4).is_some() && r.get(&3).is_some());
+        assert!(r.get(&0).is_none());
     }
 
     #[test]
@@ -228,30 +1039,35 @@ mod tests {
             (json!({"kind":"trend"}), "source: missing"),
             (json!({"kind":"tweet"}), "kind: unknown kind \"tweet\""),
             (json!({"source":"x"}), "kind: missing"),
+            (json!({"kind":"post","source":"x"}), "id: missing"),
+            (json!({"kind":"post","source":"x","id":"1","text":5}), "text: expected a string, found a number"),
+            (json!({"kind":"post","source":"x","id":"1","created_at":"soon"}), "created_at: \"soon\""),
+            (
+                json!({"kind":"post","source":"x","id":"1","metrics":{"likes":"lots"}}),
+                "metrics.likes: expected a number",
+            ),
+            (json!({"kind":"post","source":"x","id":"1","author":{"followers":1}}), "author.id: missing"),
         ];
         for (input, expected) in cases {
-            match cleaner().process(input) {
-                Outcome::Reject { reason } => assert!(reason.starts_with(expected), "{reason}"),
+            match one(input) {
+                Event::Reject { reason, .. } => assert!(reason.starts_with(expected), "{reason}"),
                 other => panic!("{other:?}"),
             }
         }
         let mut bad = trend(json!("lots"));
-        assert_eq!(
-            cleaner().process(bad.clone()),
-            Outcome::Reject { reason: "volume: expected a number, found \"lots\"".into() }
+        assert!(
+            matches!(one(bad.clone()), Event::Reject { reason, .. } if reason == "volume: expected a number, found \"lots\"")
         );
         bad["volume"] = json!(-3);
-        assert_eq!(cleaner().process(bad.clone()), Outcome::Reject { reason: "volume: -3 is below 0".into() });
+        assert!(matches!(one(bad.clone()), Event::Reject { reason, .. } if reason == "volume: -3 is below 0"));
         bad["volume"] = json!(3);
-        bad["observed_at"] = json!("yesterday");
-        assert!(
-            matches!(cleaner().process(bad.clone()), Outcome::Reject { reason } if reason.starts_with("observed_at: \"yesterday\""))
-        );
-        bad["observed_at"] = json!("2026-11-22T01:30:00Z");
         bad["place"] = json!("BR");
-        assert_eq!(
-            cleaner().process(bad),
-            Outcome::Reject { reason: "place: expected an object, found a string".into() }
+        assert!(
+            matches!(one(bad.clone()), Event::Reject { reason, .. } if reason == "place: expected an object, found a string")
         );
+        let lax = Options { validate: false, ..Options::default() };
+        let (events, changes) = run(lax, vec![bad.clone()]);
+        assert_eq!(events, [Event::Write(Out::Json(bad))]);
+        assert_eq!(changes.unvalidated, 1);
     }
 }

