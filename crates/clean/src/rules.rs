@@ -632,28 +632,9 @@ fn apply_trend(value: &mut Value, c: &CheckedTrend) -> bool {
     changed
 }
 
-/// The key of a trend name. Plain ASCII names, nearly all of them, skip the Unicode
-/// passes of [`trend_key`]: for ASCII, NFKC and NFKD change nothing, case folding is
-/// lower-casing and there are no accents to strip.
+/// The key of a trend name ([`trend_key`] has the fast path for ASCII names).
 fn fast_key(name: &str) -> std::borrow::Cow<'static, str> {
-    if !name.is_ascii() {
-        return trend_key(name).into();
-    }
-    let stripped = name.trim().trim_start_matches('#').trim();
-    let mut key = String::with_capacity(stripped.len());
-    let mut pending_space = false;
-    for c in stripped.chars() {
-        if c.is_whitespace() {
-            pending_space = !key.is_empty();
-            continue;
-        }
-        if pending_space {
-            key.push(' ');
-            pending_space = false;
-        }
-        key.push(c.to_ascii_lowercase());
-    }
-    key.into()
+    trend_key(name).into()
 }
 
 /// Validates a post and returns its normalised form with its identity and freshness.
