@@ -60,11 +60,12 @@ pub fn finish(tool: &str, result: anyhow::Result<Status>) -> ExitCode {
 
 /// Logs go to stderr as `tool: message` (`tool: warning: message` for warnings).
 /// `TRENDPIPE_LOG` (or `RUST_LOG`) sets the level; the default is `info` for the
-/// trendpipe crates and `warn` for the libraries under them.
+/// trendpipe crates and `warn` for the libraries under them (`error` for sqlx, whose
+/// slow-statement warnings would print whole multi-row statements).
 fn init_logging(tool: &'static str) {
     let filter = std::env::var("TRENDPIPE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "warn,trendpipe_core=info,trendpipe_fetch_trends=info,trendpipe_clean=info,trendpipe_etl_to_sql=info,trendpipe_sentiment=info,trendpipe_report=info".into());
+        .unwrap_or_else(|_| "warn,sqlx=error,trendpipe_core=info,trendpipe_fetch_trends=info,trendpipe_clean=info,trendpipe_etl_to_sql=info,trendpipe_sentiment=info,trendpipe_report=info".into());
     let mut builder = env_logger::Builder::new();
     builder.parse_filters(&filter).target(env_logger::Target::Stderr).format(move |buf, record| {
         let message = redact(&record.args().to_string());

@@ -18,9 +18,11 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool,
 use trendpipe_core::record::{Post, Trend};
 use trendpipe_core::sql::Sql;
 
-/// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
-/// parameters for the widest table (14 columns).
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Bound parameters per statement. sqlx looks each SQLite parameter up with
+/// `sqlite3_bind_parameter_name`, which walks the statement's parameter list, so the
+/// cost of binding grows with the square of the parameters of one statement: a few
+/// hundred keeps it negligible, and every full chunk reuses one prepared statement.
+const PARAMS_PER_STATEMENT: usize = 200;
 
 /// What one batch changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +127,10 @@ where
     let mut tx = pool.begin().await?;
     let conn: &mut DB::Connection = &mut tx;
     let mut loaded = Loaded::default();
+    let mark = if DB::NAME == "SQLite" { '?' } else { '$' };
+    let placeholders = |rows: usize, cols: usize| placeholders_with(mark, rows, cols);
+    // Rows per statement for a table of `cols` columns.
+    let rows_for = |cols: usize| (PARAMS_PER_STATEMENT / cols).max(1);
 
     if !batch.trends.is_empty() {
         // Places: one row per code; a later non-null name wins.
@@ -135,7 +141,7 @@ where
         }
         let places: Vec<_> = places.into_iter().collect();
         let mut place_ids: HashMap<String, i64> = HashMap::with_capacity(places.len());
-        for chunk in places.chunks(ROWS_PER_STATEMENT) {
+        for chunk in places.chunks(rows_for(2)) {
             let sql = format!(
                 "INSERT INTO places (code, name) VALUES {} \
                  ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id, code",
@@ -172,7 +178,7 @@ where
         }
         let trends: Vec<_> = trends.into_iter().collect();
         let mut trend_ids: HashMap<(String, String), i64> = HashMap::with_capacity(trends.len());
-        for chunk in trends.chunks(ROWS_PER_STATEMENT) {
+        for chunk in trends.chunks(rows_for(5)) {
             let sql = format!(
                 "INSERT INTO trends (source, key, name, first_seen, last_seen) VALUES {} \
                  ON CONFLICT (source, key) DO UPDATE SET \
@@ -208,7 +214,7 @@ where
             observations.insert((trend_id, place_id, t.observed_at), t);
         }
         let observations: Vec<_> = observations.into_iter().collect();
-        for chunk in observations.chunks(ROWS_PER_STATEMENT) {
+        for chunk in observations.chunks(rows_for(6)) {
             let sql = format!(
                 "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) VALUES {} \
                  ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
@@ -250,7 +256,7 @@ where
         }
         let authors: Vec<_> = authors.into_iter().collect();
         let mut author_ids: HashMap<(String, String), i64> = HashMap::with_capacity(authors.len());
-        for chunk in authors.chunks(ROWS_PER_STATEMENT) {
+        for chunk in authors.chunks(rows_for(5)) {
             let sql = format!(
                 "INSERT INTO authors (source, author_id, handle, followers, updated_at) VALUES {} \
                  ON CONFLICT (source, author_id) DO UPDATE SET \
@@ -300,7 +306,7 @@ where
         .iter()
         .map(|c| newer(c))
         .collect();
-        for chunk in posts.chunks(ROWS_PER_STATEMENT) {
+        for chunk in posts.chunks(rows_for(14)) {
             let sql = format!(
                 "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
                  reposts, likes, replies, quotes, parent_id, quote_of) VALUES {} \
@@ -353,7 +359,7 @@ where
         }
         links.sort();
         links.dedup();
-        for chunk in links.chunks(ROWS_PER_STATEMENT) {
+        for chunk in links.chunks(rows_for(2)) {
             let sql = format!(
                 "INSERT INTO post_trends (post, trend_key) VALUES {} ON CONFLICT (post, trend_key) DO NOTHING",
                 placeholders(chunk.len(), 2)
@@ -372,7 +378,7 @@ where
                 p.post.sentiment.as_ref().map(|s| (post_ids.get(&(source.to_string(), id.to_string())), p.at, s))
             })
             .collect();
-        for chunk in scored.chunks(ROWS_PER_STATEMENT) {
+        for chunk in scored.chunks(rows_for(8)) {
             let sql = format!(
                 "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) VALUES {} \
                  ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
@@ -413,8 +419,12 @@ fn missing_id(what: &str, key: &str) -> sqlx::Error {
     sqlx::Error::Protocol(format!("the upsert returned no id for {what} {key:?}"))
 }
 
-/// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns.
-fn placeholders(rows: usize, cols: usize) -> String {
+/// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns, numbered with `mark`.
+///
+/// PostgreSQL takes `$N`; SQLite takes `?N`, which it reads as a position, whereas it
+/// would read `$N` as a name and look each one up among the names seen so far,
+/// quadratic in the thousands of parameters of a multi-row insert.
+fn placeholders_with(mark: char, rows: usize, cols: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 6);
     for r in 0..rows {
         if r > 0 {
@@ -425,7 +435,7 @@ fn placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
+            out.push(mark);
             out.push_str(&(r * cols + c + 1).to_string());
         }
         out.push(')');
@@ -435,11 +445,11 @@ fn placeholders(rows: usize, cols: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::placeholders_with;
 
     #[test]
     fn numbered_placeholders() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(placeholders(1, 1), "($1)");
+        assert_eq!(placeholders_with('$', 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders_with('?', 1, 1), "(?1)");
     }
 }
