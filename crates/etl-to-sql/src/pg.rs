@@ -88,6 +88,7 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
             );
         }
         copy(&mut tx, "COPY stage_trends FROM STDIN", data).await?;
+        sqlx::query("ANALYZE stage_trends").execute(&mut *tx).await?;
         loaded.places = sqlx::query(
             "INSERT INTO places (code, name) \
              SELECT place_code, (array_agg(place_name ORDER BY seq DESC) FILTER (WHERE place_name IS NOT NULL))[1] \
@@ -184,6 +185,9 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
             );
         }
         copy(&mut tx, "COPY stage_posts FROM STDIN", data).await?;
+        // A temporary table has no statistics until analysed; without them the joins
+        // below are planned for a handful of rows.
+        sqlx::query("ANALYZE stage_posts").execute(&mut *tx).await?;
         loaded.authors = sqlx::query(
             "INSERT INTO authors (source, author_id, handle, followers, updated_at) \
              SELECT DISTINCT ON (source, author_id) source, author_id, handle, followers, at \
