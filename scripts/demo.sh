@@ -22,9 +22,12 @@ echo "== fetch-trends | clean | etl-to-sql" >&2
     | "$bin/clean" --reject "$out/clean.rejects.ndjson" \
     | "$bin/etl-to-sql" --db "sqlite:$out/trendpipe.db" --reject "$out/etl-to-sql.rejects.ndjson"
 
-echo "== sentiment (sample posts)" >&2
+echo "== sentiment (sample posts: as a filter, then in SQL with per-trend windows)" >&2
 "$bin/sentiment" --reject "$out/sentiment.rejects.ndjson" \
     <fixtures/posts/sample-posts.ndjson >"$out/posts-scored.ndjson"
+"$bin/etl-to-sql" --db "sqlite:$out/trendpipe.db" --reject "$out/etl-to-sql.rejects.ndjson" \
+    <fixtures/posts/sample-posts.ndjson
+"$bin/sentiment" --db "sqlite:$out/trendpipe.db"
 
 echo "== report" >&2
 "$bin/report" --db "sqlite:$out/trendpipe.db" --format html --output "$out/report.html"
