@@ -188,7 +188,8 @@ impl Parsed {
 
 /// Validates a record: a trend or a post to load, or why it cannot load.
 fn parse(value: &Value) -> Result<Parsed, String> {
-    match serde_json::from_value::<Record>(value.clone()) {
+    // Deserialised from the borrowed value: the value itself is kept for the reject.
+    match <Record as serde::Deserialize>::deserialize(value) {
         Ok(Record::Trend(mut t)) => {
             if t.key.is_empty() {
                 t.key = trend_key(&t.name);
@@ -212,11 +213,32 @@ fn parse(value: &Value) -> Result<Parsed, String> {
     }
 }
 
-/// One record of a batch with where it came from, for rejects.
-struct Item {
-    line: Option<u64>,
-    raw: Value,
-    parsed: Parsed,
+/// The records waiting for the next transaction, each with where it came from (its
+/// line and the record as read), for rejects.
+#[derive(Default)]
+struct Pending {
+    batch: Batch,
+    trend_origins: Vec<(Option<u64>, Value)>,
+    post_origins: Vec<(Option<u64>, Value)>,
+}
+
+impl Pending {
+    fn push(&mut self, line: Option<u64>, raw: Value, parsed: Parsed) {
+        match parsed {
+            Parsed::Trend(t) => {
+                self.batch.trends.push(t);
+                self.trend_origins.push((line, raw));
+            }
+            Parsed::Post(p) => {
+                self.batch.posts.push(p);
+                self.post_origins.push((line, raw));
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.batch.len()
+    }
 }
 
 /// Reads NDJSON records and loads them in batches.
@@ -228,7 +250,7 @@ pub async fn load_stream(
     quarantine: &mut Quarantine<'_>,
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
-    let mut items: Vec<Item> = Vec::with_capacity(batch_size);
+    let mut items = Pending::default();
     let progress = trendpipe_core::progress::bar(None, "loading");
     for item in NdjsonReader::new(input) {
         let item = item.context("reading stdin")?;
@@ -243,7 +265,7 @@ pub async fn load_stream(
         };
         match parse(&value) {
             Ok(parsed) if !window.contains(parsed.observed_at()) => summary.skipped += 1,
-            Ok(parsed) => items.push(Item { line: Some(line), raw: value, parsed }),
+            Ok(parsed) => items.push(Some(line), value, parsed),
             Err(reason) => reject(quarantine, &mut summary, Some(line), value, reason).await?,
         }
         if items.len() >= batch_size {
@@ -286,7 +308,7 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window)
             }
         };
         let mut cursor = mongo.find(coll, filter, doc! { "ingested_at": 1, "_id": 1 }).await?;
-        let mut items: Vec<Item> = Vec::with_capacity(batch_size);
+        let mut items = Pending::default();
         let mut position: Option<DateTime<Utc>> = None;
         while let Some(document) = futures_util::TryStreamExt::try_next(&mut cursor).await.context("reading MongoDB")? {
             summary.read += 1;
@@ -298,7 +320,7 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window)
             let id = document.get("_id").map(|v| v.to_string()).unwrap_or_default();
             let value = mongo::to_json(document);
             match parse(&value) {
-                Ok(parsed) => items.push(Item { line: None, raw: value, parsed }),
+                Ok(parsed) => items.push(None, value, parsed),
                 Err(reason) => {
                     reject(&mut quarantine, &mut summary, None, value, format!("{coll} document {id}: {reason}"))
                         .await?
@@ -328,39 +350,36 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window)
 /// the watermark.
 async fn flush(
     sql: &Sql,
-    items: &mut Vec<Item>,
+    items: &mut Pending,
     watermark: Option<(String, DateTime<Utc>)>,
     summary: &mut Summary,
     quarantine: &mut Quarantine<'_>,
 ) -> anyhow::Result<()> {
-    if items.is_empty() && watermark.is_none() {
+    let Pending { batch, trend_origins, post_origins } = std::mem::take(items);
+    if batch.is_empty() && watermark.is_none() {
         return Ok(());
     }
-    let mut batch = Batch { watermark: watermark.clone(), ..Default::default() };
-    for item in items.iter() {
-        match &item.parsed {
-            Parsed::Trend(t) => batch.trends.push(t.clone()),
-            Parsed::Post(p) => batch.posts.push(p.clone()),
-        }
-    }
+    let batch = Batch { watermark: watermark.clone(), ..batch };
     match load::load(sql, &batch).await {
         Ok(loaded) => summary.loaded.add(loaded),
         Err(e) if is_connection_error(&e) => return Err(e).context("loading a batch"),
         Err(batch_error) => {
-            log::warn!("a batch of {} records was refused ({batch_error}); loading it record by record", items.len());
-            for item in items.drain(..) {
-                let mut single = Batch::default();
-                match item.parsed {
-                    Parsed::Trend(t) => single.trends.push(t),
-                    Parsed::Post(p) => single.posts.push(p),
-                }
+            log::warn!("a batch of {} records was refused ({batch_error}); loading it record by record", batch.len());
+            let trends = batch
+                .trends
+                .into_iter()
+                .zip(trend_origins)
+                .map(|(t, o)| (Batch { trends: vec![t], ..Default::default() }, o));
+            let posts = batch
+                .posts
+                .into_iter()
+                .zip(post_origins)
+                .map(|(p, o)| (Batch { posts: vec![p], ..Default::default() }, o));
+            for (single, (line, raw)) in trends.chain(posts) {
                 match load::load(sql, &single).await {
                     Ok(loaded) => summary.loaded.add(loaded),
                     Err(e) if is_connection_error(&e) => return Err(e).context("loading a record"),
-                    Err(e) => {
-                        reject(quarantine, summary, item.line, item.raw, format!("refused by the database: {e}"))
-                            .await?
-                    }
+                    Err(e) => reject(quarantine, summary, line, raw, format!("refused by the database: {e}")).await?,
                 }
             }
             quarantine.flush().await?;
@@ -369,7 +388,6 @@ async fn flush(
             }
         }
     }
-    items.clear();
     Ok(())
 }
 

@@ -94,6 +94,21 @@ pub const WATERMARK_SQL: &str = "INSERT INTO etl_watermarks (stream, watermark, 
      updated_at = CASE WHEN excluded.watermark > etl_watermarks.watermark THEN excluded.updated_at ELSE etl_watermarks.updated_at END, \
      watermark = CASE WHEN excluded.watermark > etl_watermarks.watermark THEN excluded.watermark ELSE etl_watermarks.watermark END";
 
+/// The `SET` list of the posts upsert: each column takes the new value only when the
+/// new record is not older than the stored one, so loading an old export after a new
+/// one keeps the latest counts. Shared by both paths so that they store the same rows.
+pub fn post_updates() -> String {
+    ["author", "url", "text", "lang", "created_at", "reposts", "likes", "replies", "quotes", "parent_id", "quote_of"]
+        .iter()
+        .map(|col| {
+            format!(
+                "{col} = CASE WHEN excluded.observed_at >= posts.observed_at THEN excluded.{col} ELSE posts.{col} END"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Times as text for SQL: RFC 3339 with `+00:00`, the form sqlx writes into SQLite, so
 /// both paths store the same text.
 pub fn format_time(t: &DateTime<Utc>) -> String {
@@ -282,30 +297,6 @@ where
 
         let posts: Vec<_> = posts.into_iter().collect();
         let mut post_ids: HashMap<(String, String), i64> = HashMap::with_capacity(posts.len());
-        // Each column takes the new value only when the new record is not older
-        // than the stored one, so loading an old export after a new one keeps the
-        // latest counts.
-        let newer = |col: &str| {
-            format!(
-                "{col} = CASE WHEN excluded.observed_at >= posts.observed_at THEN excluded.{col} ELSE posts.{col} END"
-            )
-        };
-        let updates: Vec<String> = [
-            "author",
-            "url",
-            "text",
-            "lang",
-            "created_at",
-            "reposts",
-            "likes",
-            "replies",
-            "quotes",
-            "parent_id",
-            "quote_of",
-        ]
-        .iter()
-        .map(|c| newer(c))
-        .collect();
         for chunk in posts.chunks(rows_for(14)) {
             let sql = format!(
                 "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
@@ -314,7 +305,7 @@ where
                  observed_at = CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END \
                  RETURNING id, source, post_id",
                 placeholders(chunk.len(), 14),
-                updates.join(", ")
+                post_updates()
             );
             let mut query = sqlx::query::<DB>(&sql);
             for ((source, id), p) in chunk {

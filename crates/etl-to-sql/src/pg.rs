@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use sqlx::postgres::PgPool;
 use sqlx::{Connection, PgConnection};
 
-use crate::load::{Batch, Loaded, format_time};
+use crate::load::{Batch, Loaded, format_time, post_updates};
 
 /// Appends one field in COPY's text format: `\N` for null; backslash, tab, newline
 /// and carriage return escaped.
@@ -201,27 +201,6 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let newer = |col: &str| {
-            format!(
-                "{col} = CASE WHEN excluded.observed_at >= posts.observed_at THEN excluded.{col} ELSE posts.{col} END"
-            )
-        };
-        let updates: Vec<String> = [
-            "author",
-            "url",
-            "text",
-            "lang",
-            "created_at",
-            "reposts",
-            "likes",
-            "replies",
-            "quotes",
-            "parent_id",
-            "quote_of",
-        ]
-        .iter()
-        .map(|c| newer(c))
-        .collect();
         loaded.posts = sqlx::query(&format!(
             "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
              reposts, likes, replies, quotes, parent_id, quote_of) \
@@ -231,7 +210,7 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
                LEFT JOIN authors a ON a.source = s.source AND a.author_id = s.author_id \
              ON CONFLICT (source, post_id) DO UPDATE SET {}, \
              observed_at = GREATEST(excluded.observed_at, posts.observed_at)",
-            updates.join(", ")
+            post_updates()
         ))
         .execute(&mut *tx)
         .await?

@@ -326,46 +326,29 @@ async fn fetch_x<W: Write>(
     })?;
     let http = http_client(args)?;
     let base = args.base_url.as_deref().unwrap_or("https://api.x.com").trim_end_matches('/');
-    for place in places {
-        let label = match &place.name {
-            Some(name) => format!("x place {} ({name})", place.id),
-            None => format!("x place {}", place.id),
-        };
-        let url = format!("{base}{}", source::x::path(&place.id));
-        let fetched_at = Utc::now();
-        let body = match http.get(&url, Some(&token)).await {
-            Ok(body) => body,
-            Err(HttpError::Auth { status, detail, .. }) => {
-                return Err(Error::Config(format!(
-                    "X API refused the bearer token (HTTP {status}: {detail}); check X_BEARER_TOKEN"
-                ))
-                .into());
-            }
-            Err(HttpError::Failed(e)) => {
-                coverage.push(Coverage { place: label, error: Some(e), ..Default::default() });
-                continue;
-            }
-        };
-        match source::x::parse(&body) {
-            Ok(items) => {
-                let with_volume = items.iter().filter(|i| i.volume.is_some()).count();
-                let n = items.len();
-                let trends = items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| trend("x", &place, &item.name, item.volume, i + 1, fetched_at, run_id, Map::new()))
-                    .collect();
-                out.put(trends).await?;
-                coverage.push(Coverage { place: label, snapshots: 1, trends: n, with_volume, error: None });
-            }
-            Err(e) => coverage.push(Coverage {
-                place: label,
-                error: Some(format!("unexpected payload: {e}")),
-                ..Default::default()
-            }),
-        }
-    }
-    Ok(())
+    let targets = places
+        .into_iter()
+        .map(|place| Target {
+            label: match &place.name {
+                Some(name) => format!("x place {} ({name})", place.id),
+                None => format!("x place {}", place.id),
+            },
+            url: format!("{base}{}", source::x::path(&place.id)),
+            place,
+        })
+        .collect();
+    // X gives neither an observation time nor fields beyond name and count.
+    let parse = |body: &[u8]| {
+        source::x::parse(body).map(|items| {
+            items
+                .into_iter()
+                .map(|i| source::Item { name: i.name, volume: i.volume, observed_at: None, extra: Map::new() })
+                .collect()
+        })
+    };
+    let provider =
+        Provider { source: "x", bearer: Some(&token), refused: Some("X API refused the bearer token"), parse: &parse };
+    fetch_targets(&http, provider, targets, run_id, out, coverage).await
 }
 
 async fn import_x_v1<W: Write>(
