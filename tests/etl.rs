@@ -348,18 +348,17 @@ fn batch_of(ndjson: &str) -> trendpipe_etl_to_sql::load::Batch {
     batch
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_postgres_copy_path_stores_what_the_generic_statements_store() {
-    let Some(admin) = postgres_url() else { return };
-    let dir = tempfile::tempdir().unwrap();
+/// Batches that exercise every table and the tricky values (duplicates within a
+/// batch, tabs and newlines, null counts, a scored post loaded twice).
+fn tricky_batches(dir: &std::path::Path) -> Vec<trendpipe_etl_to_sql::load::Batch> {
     let sample = std::fs::read_to_string(fixture("posts/sample-posts.ndjson")).unwrap();
-    let scored = run("sentiment", &[], &[], sample.as_bytes(), dir.path()).stdout;
+    let scored = run("sentiment", &[], &[], sample.as_bytes(), dir).stdout;
     let trends = run(
         "fetch-trends",
         &["--source", "x-v1", "--file", fixture("x-v1/trends-place-20261120T0000.json").to_str().unwrap()],
         &[],
         b"",
-        dir.path(),
+        dir,
     )
     .stdout;
     let tricky = ndjson(&[
@@ -368,17 +367,64 @@ async fn the_postgres_copy_path_stores_what_the_generic_statements_store() {
         json!({"kind":"post","source":"x","id":"10","text":"tab\there\nnew line \\ back","created_at":"2026-11-22T01:00:00Z",
                "metrics":{"likes":null},"parent_id":"9","quote_of":null}),
     ]);
-    let batches = [batch_of(&scored), batch_of(&trends), batch_of(&tricky), batch_of(&scored)];
-    let (fast, generic) = (fresh_postgres(&admin).await, fresh_postgres(&admin).await);
-    let (a, b) = (Sql::connect(&fast).await.unwrap(), Sql::connect(&generic).await.unwrap());
-    for batch in &batches {
-        trendpipe_etl_to_sql::load::load(&a, batch).await.unwrap();
-        trendpipe_etl_to_sql::load::load_generic(&b, batch).await.unwrap();
+    vec![batch_of(&scored), batch_of(&trends), batch_of(&tricky), batch_of(&scored)]
+}
+
+/// Loads the batches through the fast path of the database (`Loader`) into `fast`
+/// and through the generic sqlx statements into `generic`, then compares every row.
+async fn compare_fast_and_generic(fast: &str, generic: &str, batches: &[trendpipe_etl_to_sql::load::Batch]) {
+    let (a, b) = (Sql::connect(fast).await.unwrap(), Sql::connect(generic).await.unwrap());
+    {
+        let mut loader = trendpipe_etl_to_sql::load::Loader::new(&a).unwrap();
+        for batch in batches {
+            loader.load(batch).await.unwrap();
+            trendpipe_etl_to_sql::load::load_generic(&b, batch).await.unwrap();
+        }
     }
     a.close().await;
     b.close().await;
-    let rows = dump(&fast).await;
+    let rows = dump(fast).await;
     assert!(rows.len() > 60, "{rows:#?}");
     assert!(rows.iter().any(|r| r.starts_with("x|10|-|tab\there\nnew line \\ back|-|")), "{rows:#?}");
-    assert_eq!(rows, dump(&generic).await);
+    assert_eq!(rows, dump(generic).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_copy_path_stores_what_the_generic_statements_store() {
+    let Some(admin) = postgres_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let batches = tricky_batches(dir.path());
+    let (fast, generic) = (fresh_postgres(&admin).await, fresh_postgres(&admin).await);
+    compare_fast_and_generic(&fast, &generic, &batches).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_prepared_path_stores_what_the_generic_statements_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let batches = tricky_batches(dir.path());
+    let fast = format!("sqlite:{}", dir.path().join("fast.db").display());
+    let generic = format!("sqlite:{}", dir.path().join("generic.db").display());
+    compare_fast_and_generic(&fast, &generic, &batches).await;
+    // Same file contents, ids and every column included.
+    let everything = |url: String| async move {
+        let Sql::Sqlite(pool) = Sql::open(&url).await.unwrap() else { unreachable!() };
+        let mut rows = Vec::new();
+        for table in ["places", "trends", "trend_observations", "authors", "posts", "post_trends", "post_sentiment"] {
+            let select: String = sqlx::query_scalar(
+                "SELECT 'SELECT ' || group_concat('quote(' || name || ')', ' || ''|'' || ') || ' FROM ' || ?1 \
+                 FROM pragma_table_info(?1)",
+            )
+            .bind(table)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let got: Vec<String> = sqlx::query_scalar(&select).fetch_all(&pool).await.unwrap();
+            rows.extend(got.into_iter().map(|r| format!("{table}: {r}")));
+        }
+        rows.sort();
+        rows
+    };
+    let rows = everything(fast).await;
+    assert!(rows.iter().any(|r| r.starts_with("post_sentiment: ")), "{rows:#?}");
+    assert_eq!(rows, everything(generic).await);
 }

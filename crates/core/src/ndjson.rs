@@ -98,10 +98,11 @@ impl<R: BufRead> NdjsonReader<R> {
     }
 }
 
-impl<R: BufRead> Iterator for NdjsonReader<R> {
-    type Item = io::Result<Item>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<R: BufRead> NdjsonReader<R> {
+    /// The next non-blank line as text, without its line ending and not yet parsed,
+    /// with its number; or a line that is not text (invalid UTF-8, too long). For
+    /// callers that parse lines into their own types and keep the text.
+    pub fn next_line(&mut self) -> Option<io::Result<Result<(u64, &str), LineError>>> {
         loop {
             let mut too_long = false;
             match self.read_line(&mut too_long) {
@@ -118,37 +119,51 @@ impl<R: BufRead> Iterator for NdjsonReader<R> {
                     raw: self.preview(),
                 })));
             }
-            let mut bytes: &[u8] = &self.buf;
-            while let [rest @ .., b'\n' | b'\r'] = bytes {
-                bytes = rest;
+            let mut end = self.buf.len();
+            while end > 0 && matches!(self.buf[end - 1], b'\n' | b'\r') {
+                end -= 1;
             }
-            if bytes.iter().all(u8::is_ascii_whitespace) {
+            if self.buf[..end].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let text = match std::str::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    return Some(Ok(Err(LineError {
-                        line,
-                        message: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-                        raw: self.preview(),
-                    })));
-                }
-            };
-            return Some(Ok(match serde_json::from_str::<Value>(text) {
-                Ok(value @ Value::Object(_)) => Ok((line, value)),
-                Ok(other) => Err(LineError {
+            if let Err(e) = std::str::from_utf8(&self.buf[..end]) {
+                return Some(Ok(Err(LineError {
                     line,
-                    message: format!("expected a JSON object, found {}", json_kind(&other)),
-                    raw: text.chars().take(4096).collect(),
-                }),
-                Err(e) => Err(LineError {
-                    line,
-                    message: format!("invalid JSON: {e}"),
-                    raw: text.chars().take(4096).collect(),
-                }),
-            }));
+                    message: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                    raw: self.preview(),
+                })));
+            }
+            // Checked just above; the lossless conversion cannot fail.
+            let text = std::str::from_utf8(&self.buf[..end]).unwrap_or_default();
+            return Some(Ok(Ok((line, text))));
         }
+    }
+}
+
+/// Parses one line of NDJSON text as a JSON object, or says why it is not one.
+pub fn parse_object(line: u64, text: &str) -> Item {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ Value::Object(_)) => Ok((line, value)),
+        Ok(other) => Err(LineError {
+            line,
+            message: format!("expected a JSON object, found {}", json_kind(&other)),
+            raw: text.chars().take(4096).collect(),
+        }),
+        Err(e) => {
+            Err(LineError { line, message: format!("invalid JSON: {e}"), raw: text.chars().take(4096).collect() })
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for NdjsonReader<R> {
+    type Item = io::Result<Item>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(match self.next_line()? {
+            Err(e) => Err(e),
+            Ok(Err(bad)) => Ok(Err(bad)),
+            Ok(Ok((line, text))) => Ok(parse_object(line, text)),
+        })
     }
 }
 

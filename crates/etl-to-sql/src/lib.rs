@@ -8,6 +8,7 @@
 //! refuses is isolated (its batch is retried record by record) and quarantined with the
 //! database's reason; the run goes on and exits 1.
 
+pub mod lite;
 pub mod load;
 pub mod pg;
 
@@ -28,7 +29,7 @@ use trendpipe_core::record::{QuarantineEntry, Record, parse_time};
 use trendpipe_core::redact::redact;
 use trendpipe_core::sql::{DEFAULT_URL, Sql};
 
-use crate::load::{Batch, Loaded, TimedPost};
+use crate::load::{Batch, Loaded, Loader, TimedPost};
 
 /// Loads trend and post records into SQLite or PostgreSQL, idempotently: from NDJSON
 /// on stdin, or incrementally from MongoDB.
@@ -128,8 +129,8 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     let result = match args.from {
         From::Stdin => {
             let mut quarantine = Quarantine::file(&args.reject);
-            let stdin = std::io::stdin();
-            let summary = load_stream(&sql, stdin.lock(), batch_size, window, &mut quarantine).await;
+            let stdin = std::io::BufReader::with_capacity(1 << 20, std::io::stdin());
+            let summary = load_stream(&sql, stdin, batch_size, window, &mut quarantine).await;
             summary.map(|s| (s, quarantine.describe()))
         }
         From::Mongo => {
@@ -190,7 +191,29 @@ impl Parsed {
 fn parse(value: &Value) -> Result<Parsed, String> {
     // Deserialised from the borrowed value: the value itself is kept for the reject.
     match <Record as serde::Deserialize>::deserialize(value) {
-        Ok(Record::Trend(mut t)) => {
+        Ok(record) => check(record),
+        Err(e) => Err(format!("not a valid trend or post record: {e}")),
+    }
+}
+
+/// Validates a line of NDJSON: read straight into a record (no intermediate JSON
+/// tree) when it is one; otherwise through [`parse`], for the same reasons.
+fn parse_line(line: u64, text: &str) -> Result<Parsed, Rejected> {
+    if let Ok(record) = serde_json::from_str::<Record>(text) {
+        return check(record).map_err(|reason| Rejected::of_line(line, text, reason));
+    }
+    match trendpipe_core::ndjson::parse_object(line, text) {
+        Ok((_, value)) => match parse(&value) {
+            Ok(parsed) => Ok(parsed),
+            Err(reason) => Err(Rejected { line: Some(line), record: value, reason }),
+        },
+        Err(bad) => Err(Rejected { line: Some(bad.line), record: Value::String(bad.raw), reason: bad.message }),
+    }
+}
+
+fn check(record: Record) -> Result<Parsed, String> {
+    match record {
+        Record::Trend(mut t) => {
             if t.key.is_empty() {
                 t.key = trend_key(&t.name);
             }
@@ -199,7 +222,7 @@ fn parse(value: &Value) -> Result<Parsed, String> {
             }
             Ok(Parsed::Trend(t))
         }
-        Ok(Record::Post(p)) => {
+        Record::Post(p) => {
             if p.id.trim().is_empty() {
                 return Err("id: empty".into());
             }
@@ -209,7 +232,22 @@ fn parse(value: &Value) -> Result<Parsed, String> {
             })?;
             Ok(Parsed::Post(TimedPost { post: p, at }))
         }
-        Err(e) => Err(format!("not a valid trend or post record: {e}")),
+    }
+}
+
+/// A record as it came: the line's text from NDJSON (kept as text, cheaper than a
+/// tree), the document from MongoDB. Read back into JSON only for a reject.
+enum Origin {
+    Text(Box<str>),
+    Value(Value),
+}
+
+impl Origin {
+    fn into_value(self) -> Value {
+        match self {
+            Origin::Text(text) => serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into())),
+            Origin::Value(value) => value,
+        }
     }
 }
 
@@ -218,12 +256,12 @@ fn parse(value: &Value) -> Result<Parsed, String> {
 #[derive(Default)]
 struct Pending {
     batch: Batch,
-    trend_origins: Vec<(Option<u64>, Value)>,
-    post_origins: Vec<(Option<u64>, Value)>,
+    trend_origins: Vec<(Option<u64>, Origin)>,
+    post_origins: Vec<(Option<u64>, Origin)>,
 }
 
 impl Pending {
-    fn push(&mut self, line: Option<u64>, raw: Value, parsed: Parsed) {
+    fn push(&mut self, line: Option<u64>, raw: Origin, parsed: Parsed) {
         match parsed {
             Parsed::Trend(t) => {
                 self.batch.trends.push(t);
@@ -241,47 +279,111 @@ impl Pending {
     }
 }
 
+/// A record that cannot be loaded, with where it came from.
+struct Rejected {
+    line: Option<u64>,
+    record: Value,
+    reason: String,
+}
+
+impl Rejected {
+    fn of_line(line: u64, text: &str, reason: String) -> Self {
+        let record = Origin::Text(text.into()).into_value();
+        Rejected { line: Some(line), record, reason }
+    }
+}
+
+/// What the reading thread hands over: the next batch, and what it read on the way.
+#[derive(Default)]
+struct Piece {
+    read: u64,
+    skipped: u64,
+    rejects: Vec<Rejected>,
+    pending: Pending,
+}
+
 /// Reads NDJSON records and loads them in batches.
+///
+/// Reading and validating run on a thread of their own, one batch ahead, so that the
+/// next batch is ready when the database has taken the current one.
 pub async fn load_stream(
     sql: &Sql,
-    input: impl BufRead,
+    input: impl BufRead + Send + 'static,
     batch_size: usize,
     window: Window,
     quarantine: &mut Quarantine<'_>,
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
-    let mut items = Pending::default();
+    let mut loader = Loader::new(sql).context("opening the database")?;
     let progress = trendpipe_core::progress::bar(None, "loading");
-    for item in NdjsonReader::new(input) {
-        let item = item.context("reading stdin")?;
-        summary.read += 1;
-        progress.inc(1);
-        let (line, value) = match item {
-            Ok(parsed) => parsed,
-            Err(bad) => {
-                reject(quarantine, &mut summary, Some(bad.line), Value::String(bad.raw), bad.message).await?;
-                continue;
-            }
-        };
-        match parse(&value) {
-            Ok(parsed) if !window.contains(parsed.observed_at()) => summary.skipped += 1,
-            Ok(parsed) => items.push(Some(line), value, parsed),
-            Err(reason) => reject(quarantine, &mut summary, Some(line), value, reason).await?,
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<anyhow::Result<Piece>>(1);
+    let counter = progress.clone();
+    let reader = std::thread::Builder::new()
+        .name("read".into())
+        .spawn(move || read_pieces(input, batch_size, window, &counter, &sender))
+        .context("starting the reading thread")?;
+    while let Some(piece) = receiver.recv().await {
+        let Piece { read, skipped, rejects, mut pending } = piece?;
+        summary.read += read;
+        summary.skipped += skipped;
+        for r in rejects {
+            reject(quarantine, &mut summary, r.line, r.record, r.reason).await?;
         }
-        if items.len() >= batch_size {
-            flush(sql, &mut items, None, &mut summary, quarantine).await?;
-        }
+        flush(&mut loader, &mut pending, None, &mut summary, quarantine).await?;
     }
-    flush(sql, &mut items, None, &mut summary, quarantine).await?;
+    // The channel closes when the thread is done; it has nothing more to say.
+    let _ = reader.join();
     progress.finish_and_clear();
     quarantine.flush().await?;
     Ok(summary)
+}
+
+/// The reading thread of [`load_stream`]: sends a piece at every full batch (or a
+/// batch's worth of rejects), then the rest; stops early if the loader has gone.
+fn read_pieces(
+    input: impl BufRead,
+    batch_size: usize,
+    window: Window,
+    progress: &indicatif::ProgressBar,
+    sender: &tokio::sync::mpsc::Sender<anyhow::Result<Piece>>,
+) {
+    let mut piece = Piece::default();
+    let mut reader = NdjsonReader::new(input);
+    while let Some(item) = reader.next_line() {
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                let _ = sender.blocking_send(Err(anyhow::Error::new(e).context("reading stdin")));
+                return;
+            }
+        };
+        piece.read += 1;
+        progress.inc(1);
+        match item {
+            Ok((line, text)) => match parse_line(line, text) {
+                Ok(parsed) if !window.contains(parsed.observed_at()) => piece.skipped += 1,
+                Ok(parsed) => piece.pending.push(Some(line), Origin::Text(text.into()), parsed),
+                Err(rejected) => piece.rejects.push(rejected),
+            },
+            Err(bad) => piece.rejects.push(Rejected {
+                line: Some(bad.line),
+                record: Value::String(bad.raw),
+                reason: bad.message,
+            }),
+        }
+        let full = piece.pending.len() >= batch_size || piece.rejects.len() >= batch_size;
+        if full && sender.blocking_send(Ok(std::mem::take(&mut piece))).is_err() {
+            return;
+        }
+    }
+    let _ = sender.blocking_send(Ok(piece));
 }
 
 /// Loads the `trends` and `posts` collections from their watermarks (or the
 /// backfill window) on, in `ingested_at` order.
 async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
+    let mut loader = Loader::new(sql).context("opening the database")?;
     let mut quarantine = Quarantine::mongo(mongo);
     let database = mongo.database().name().to_owned();
     let progress = trendpipe_core::progress::bar(None, "loading");
@@ -320,7 +422,7 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window)
             let id = document.get("_id").map(|v| v.to_string()).unwrap_or_default();
             let value = mongo::to_json(document);
             match parse(&value) {
-                Ok(parsed) => items.push(None, value, parsed),
+                Ok(parsed) => items.push(None, Origin::Value(value), parsed),
                 Err(reason) => {
                     reject(&mut quarantine, &mut summary, None, value, format!("{coll} document {id}: {reason}"))
                         .await?
@@ -333,12 +435,12 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window)
                 let mark = if window.is_set() { None } else { position.map(|p| (stream.clone(), p)) };
                 // Rejects of this stretch must be safe before the watermark passes them.
                 quarantine.flush().await?;
-                flush(sql, &mut items, mark, &mut summary, &mut quarantine).await?;
+                flush(&mut loader, &mut items, mark, &mut summary, &mut quarantine).await?;
             }
         }
         let mark = if window.is_set() { None } else { position.map(|p| (stream.clone(), p)) };
         quarantine.flush().await?;
-        flush(sql, &mut items, mark, &mut summary, &mut quarantine).await?;
+        flush(&mut loader, &mut items, mark, &mut summary, &mut quarantine).await?;
     }
     progress.finish_and_clear();
     quarantine.flush().await?;
@@ -349,7 +451,7 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window)
 /// them, loads them one by one so that only the bad ones are rejected, then records
 /// the watermark.
 async fn flush(
-    sql: &Sql,
+    loader: &mut Loader<'_>,
     items: &mut Pending,
     watermark: Option<(String, DateTime<Utc>)>,
     summary: &mut Summary,
@@ -360,9 +462,9 @@ async fn flush(
         return Ok(());
     }
     let batch = Batch { watermark: watermark.clone(), ..batch };
-    match load::load(sql, &batch).await {
+    match loader.load(&batch).await {
         Ok(loaded) => summary.loaded.add(loaded),
-        Err(e) if is_connection_error(&e) => return Err(e).context("loading a batch"),
+        Err(e) if e.is_fatal() => return Err(e).context("loading a batch"),
         Err(batch_error) => {
             log::warn!("a batch of {} records was refused ({batch_error}); loading it record by record", batch.len());
             let trends = batch
@@ -376,24 +478,22 @@ async fn flush(
                 .zip(post_origins)
                 .map(|(p, o)| (Batch { posts: vec![p], ..Default::default() }, o));
             for (single, (line, raw)) in trends.chain(posts) {
-                match load::load(sql, &single).await {
+                match loader.load(&single).await {
                     Ok(loaded) => summary.loaded.add(loaded),
-                    Err(e) if is_connection_error(&e) => return Err(e).context("loading a record"),
-                    Err(e) => reject(quarantine, summary, line, raw, format!("refused by the database: {e}")).await?,
+                    Err(e) if e.is_fatal() => return Err(e).context("loading a record"),
+                    Err(e) => {
+                        let reason = format!("refused by the database: {e}");
+                        reject(quarantine, summary, line, raw.into_value(), reason).await?
+                    }
                 }
             }
             quarantine.flush().await?;
             if watermark.is_some() {
-                load::load(sql, &Batch { watermark, ..Default::default() }).await.context("recording the watermark")?;
+                loader.load(&Batch { watermark, ..Default::default() }).await.context("recording the watermark")?;
             }
         }
     }
     Ok(())
-}
-
-/// Errors that no retry of a single record can fix: stop the run.
-fn is_connection_error(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_))
 }
 
 async fn reject(
@@ -419,4 +519,42 @@ async fn reject(
             run_id: None,
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct read of a line agrees with the read through a JSON tree: the same
+    /// records pass, and the rejected ones are rejected for the same reason.
+    #[test]
+    fn a_line_read_directly_is_judged_as_through_a_json_tree() {
+        let lines = [
+            r##"{"kind":"post","source":"x","id":"1","observed_at":"2026-11-22T01:00:00Z","metrics":{"likes":3}}"##,
+            r##"{"kind":"post","source":"x","id":"1","created_at":"2026-11-22T01:00:00Z","extra":{"a":[1,2]}}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"1"},"name":"#A b","volume":null,"observed_at":"2026-11-22T01:00:00Z"}"##,
+            r##"{"kind":"trend","source":"x","place":{"id":"1"},"name":" # ","volume":3,"observed_at":"2026-11-22T01:00:00Z"}"##,
+            r##"{"kind":"post","source":"x","id":"  ","observed_at":"2026-11-22T01:00:00Z"}"##,
+            r##"{"kind":"post","source":"x","id":"2"}"##,
+            r##"{"kind":"post","source":"x","id":2,"observed_at":"2026-11-22T01:00:00Z"}"##,
+            r##"{"kind":"post","source":"x","id":"3","id":"4","observed_at":"2026-11-22T01:00:00Z"}"##,
+            r##"{"kind":"poll"}"##,
+            r##"[1,2]"##,
+            r##"{"kind":"post""##,
+        ];
+        for (i, text) in lines.iter().enumerate() {
+            let direct = parse_line(i as u64 + 1, text);
+            let tree = trendpipe_core::ndjson::parse_object(i as u64 + 1, text)
+                .map_err(|bad| bad.message)
+                .and_then(|(_, value)| parse(&value));
+            match (direct, tree) {
+                (Ok(a), Ok(b)) => assert_eq!(a.observed_at(), b.observed_at(), "{text}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.reason, b, "{text}");
+                    assert_eq!(a.line, Some(i as u64 + 1));
+                }
+                (a, b) => panic!("{text}: direct {:?}, tree {:?}", a.err().map(|r| r.reason), b.err()),
+            }
+        }
+    }
 }

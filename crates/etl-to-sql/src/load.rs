@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
-use trendpipe_core::record::{Post, Trend};
+use trendpipe_core::record::{Author, Post, Trend};
 use trendpipe_core::sql::Sql;
 
 /// Bound parameters per statement. sqlx looks each SQLite parameter up with
@@ -70,11 +70,78 @@ impl Batch {
     }
 }
 
-/// Loads a batch in one transaction: all of it or, on error, none of it.
-pub async fn load(sql: &Sql, batch: &Batch) -> Result<Loaded, sqlx::Error> {
-    match sql {
-        Sql::Sqlite(pool) => in_transaction(pool, batch).await,
-        Sql::Postgres(pool) => crate::pg::load(pool, batch).await,
+/// Why a batch did not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl LoadError {
+    /// Errors that no retry of a single record can fix (the connection, the disk):
+    /// the run stops instead of trying every record alone.
+    pub fn is_fatal(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            LoadError::Sql(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+                )
+            }
+            LoadError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                C::DiskFull
+                    | C::SystemIoFailure
+                    | C::CannotOpen
+                    | C::DatabaseBusy
+                    | C::DatabaseLocked
+                    | C::ReadOnly
+                    | C::DatabaseCorrupt
+                    | C::NotADatabase
+                    | C::OutOfMemory
+                    | C::PermissionDenied
+            ),
+            LoadError::Sqlite(_) => false,
+        }
+    }
+}
+
+/// Loads batches into a database: PostgreSQL through `COPY` and set-based merges
+/// (`pg.rs`), SQLite through prepared statements on a connection of its own
+/// (`lite.rs`).
+pub struct Loader<'a> {
+    sql: &'a Sql,
+    lite: Option<rusqlite::Connection>,
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(sql: &'a Sql) -> Result<Self, LoadError> {
+        let lite = match sql {
+            Sql::Sqlite(pool) => {
+                let options = pool.connect_options();
+                let file = options.get_filename();
+                // An in-memory database exists only in the pool's connections.
+                if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
+                    None
+                } else {
+                    Some(crate::lite::open(file)?)
+                }
+            }
+            Sql::Postgres(_) => None,
+        };
+        Ok(Self { sql, lite })
+    }
+
+    /// Loads a batch in one transaction: all of it or, on error, none of it.
+    pub async fn load(&mut self, batch: &Batch) -> Result<Loaded, LoadError> {
+        match (self.sql, &mut self.lite) {
+            (_, Some(conn)) => Ok(crate::lite::load(conn, batch)?),
+            (Sql::Sqlite(pool), None) => Ok(in_transaction(pool, batch).await?),
+            (Sql::Postgres(pool), None) => Ok(crate::pg::load(pool, batch).await?),
+        }
     }
 }
 
@@ -124,6 +191,66 @@ pub async fn watermark(sql: &Sql, stream: &str) -> Result<Option<DateTime<Utc>>,
     }
 }
 
+/// The span of a trend within a batch: first and last observation, and the name of
+/// the latest one.
+pub(crate) struct Span<'a> {
+    pub name: &'a str,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+/// The places and trends of a batch, one row each, in key order.
+pub(crate) struct TrendGroups<'a> {
+    /// Place code and name: a later non-null name wins.
+    pub places: Vec<(&'a str, Option<&'a str>)>,
+    /// (source, key) and the span of the batch.
+    pub trends: Vec<((&'a str, &'a str), Span<'a>)>,
+}
+
+pub(crate) fn group_trends(batch: &[Trend]) -> TrendGroups<'_> {
+    let mut places: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    let mut trends: BTreeMap<(&str, &str), Span> = BTreeMap::new();
+    for t in batch {
+        let name = t.place.name.as_deref();
+        places.entry(t.place.id.as_str()).and_modify(|n| *n = name.or(*n)).or_insert(name);
+        let span = trends.entry((t.source.as_str(), t.key.as_str())).or_insert(Span {
+            name: &t.name,
+            first: t.observed_at,
+            last: t.observed_at,
+        });
+        if t.observed_at >= span.last {
+            span.last = t.observed_at;
+            span.name = &t.name;
+        }
+        span.first = span.first.min(t.observed_at);
+    }
+    TrendGroups { places: places.into_iter().collect(), trends: trends.into_iter().collect() }
+}
+
+/// A post or an author by (source, provider id).
+pub(crate) type Keyed<'a, T> = Vec<((&'a str, &'a str), T)>;
+
+/// The latest observation of each post and of each author of a batch, in key order
+/// (ties go to the later record, as a rerun of it would).
+#[allow(clippy::type_complexity)]
+pub(crate) fn latest_posts(batch: &[TimedPost]) -> (Keyed<'_, &TimedPost>, Keyed<'_, (&TimedPost, &Author)>) {
+    let mut posts: BTreeMap<(&str, &str), &TimedPost> = BTreeMap::new();
+    let mut authors: BTreeMap<(&str, &str), (&TimedPost, &Author)> = BTreeMap::new();
+    for p in batch {
+        let slot = posts.entry((p.post.source.as_str(), p.post.id.as_str())).or_insert(p);
+        if p.at >= slot.at {
+            *slot = p;
+        }
+        if let Some(a) = &p.post.author {
+            let slot = authors.entry((p.post.source.as_str(), a.id.as_str())).or_insert((p, a));
+            if p.at >= slot.0.at {
+                *slot = (p, a);
+            }
+        }
+    }
+    (posts.into_iter().collect(), authors.into_iter().collect())
+}
+
 async fn in_transaction<DB>(pool: &Pool<DB>, batch: &Batch) -> Result<Loaded, sqlx::Error>
 where
     DB: Database,
@@ -148,13 +275,7 @@ where
     let rows_for = |cols: usize| (PARAMS_PER_STATEMENT / cols).max(1);
 
     if !batch.trends.is_empty() {
-        // Places: one row per code; a later non-null name wins.
-        let mut places: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-        for t in &batch.trends {
-            let name = t.place.name.as_deref();
-            places.entry(t.place.id.as_str()).and_modify(|n| *n = name.or(*n)).or_insert(name);
-        }
-        let places: Vec<_> = places.into_iter().collect();
+        let TrendGroups { places, trends } = group_trends(&batch.trends);
         let mut place_ids: HashMap<String, i64> = HashMap::with_capacity(places.len());
         for chunk in places.chunks(rows_for(2)) {
             let sql = format!(
@@ -171,27 +292,6 @@ where
             }
         }
 
-        // Trends: one row per (source, key), with the span of the batch and the name
-        // of its latest observation.
-        struct Span<'a> {
-            name: &'a str,
-            first: DateTime<Utc>,
-            last: DateTime<Utc>,
-        }
-        let mut trends: BTreeMap<(&str, &str), Span> = BTreeMap::new();
-        for t in &batch.trends {
-            let span = trends.entry((t.source.as_str(), t.key.as_str())).or_insert(Span {
-                name: &t.name,
-                first: t.observed_at,
-                last: t.observed_at,
-            });
-            if t.observed_at >= span.last {
-                span.last = t.observed_at;
-                span.name = &t.name;
-            }
-            span.first = span.first.min(t.observed_at);
-        }
-        let trends: Vec<_> = trends.into_iter().collect();
         let mut trend_ids: HashMap<(String, String), i64> = HashMap::with_capacity(trends.len());
         for chunk in trends.chunks(rows_for(5)) {
             let sql = format!(
@@ -254,22 +354,7 @@ where
     }
 
     if !batch.posts.is_empty() {
-        // The latest observation of each post and of each author in the batch.
-        let mut posts: BTreeMap<(&str, &str), &TimedPost> = BTreeMap::new();
-        let mut authors: BTreeMap<(&str, &str), (&TimedPost, &trendpipe_core::record::Author)> = BTreeMap::new();
-        for p in &batch.posts {
-            let slot = posts.entry((p.post.source.as_str(), p.post.id.as_str())).or_insert(p);
-            if p.at >= slot.at {
-                *slot = p;
-            }
-            if let Some(a) = &p.post.author {
-                let slot = authors.entry((p.post.source.as_str(), a.id.as_str())).or_insert((p, a));
-                if p.at >= slot.0.at {
-                    *slot = (p, a);
-                }
-            }
-        }
-        let authors: Vec<_> = authors.into_iter().collect();
+        let (posts, authors) = latest_posts(&batch.posts);
         let mut author_ids: HashMap<(String, String), i64> = HashMap::with_capacity(authors.len());
         for chunk in authors.chunks(rows_for(5)) {
             let sql = format!(
@@ -295,7 +380,6 @@ where
             }
         }
 
-        let posts: Vec<_> = posts.into_iter().collect();
         let mut post_ids: HashMap<(String, String), i64> = HashMap::with_capacity(posts.len());
         for chunk in posts.chunks(rows_for(14)) {
             let sql = format!(

@@ -185,57 +185,52 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
             );
         }
         copy(&mut tx, "COPY stage_posts FROM STDIN", data).await?;
-        // A temporary table has no statistics until analysed; without them the joins
-        // below are planned for a handful of rows.
-        sqlx::query("ANALYZE stage_posts").execute(&mut *tx).await?;
-        loaded.authors = sqlx::query(
-            "INSERT INTO authors (source, author_id, handle, followers, updated_at) \
-             SELECT DISTINCT ON (source, author_id) source, author_id, handle, followers, at \
-               FROM stage_posts WHERE author_id IS NOT NULL \
-              ORDER BY source, author_id, at DESC, seq DESC \
-             ON CONFLICT (source, author_id) DO UPDATE SET \
-             handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
-             followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
-             updated_at = GREATEST(excluded.updated_at, authors.updated_at)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        loaded.posts = sqlx::query(&format!(
-            "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
-             reposts, likes, replies, quotes, parent_id, quote_of) \
-             SELECT s.source, s.post_id, a.id, s.url, s.text, s.lang, s.created_at, s.at, \
-                    s.reposts, s.likes, s.replies, s.quotes, s.parent_id, s.quote_of \
-               FROM (SELECT DISTINCT ON (source, post_id) * FROM stage_posts ORDER BY source, post_id, at DESC, seq DESC) s \
-               LEFT JOIN authors a ON a.source = s.source AND a.author_id = s.author_id \
-             ON CONFLICT (source, post_id) DO UPDATE SET {}, \
-             observed_at = GREATEST(excluded.observed_at, posts.observed_at)",
+        // One statement, so that each step joins the rows the previous one returned
+        // (a hash join of two batch-sized sets) instead of looking every post and
+        // author up again in the growing tables. Foreign-key checks are queued to the
+        // end of the statement, when the posts and authors they point at are in.
+        let counts = sqlx::query_as::<_, (i64, i64)>(&format!(
+            "WITH latest AS MATERIALIZED ( \
+               SELECT DISTINCT ON (source, post_id) * FROM stage_posts ORDER BY source, post_id, at DESC, seq DESC), \
+             a AS ( \
+               INSERT INTO authors (source, author_id, handle, followers, updated_at) \
+               SELECT DISTINCT ON (source, author_id) source, author_id, handle, followers, at \
+                 FROM stage_posts WHERE author_id IS NOT NULL \
+                ORDER BY source, author_id, at DESC, seq DESC \
+               ON CONFLICT (source, author_id) DO UPDATE SET \
+               handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
+               followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
+               updated_at = GREATEST(excluded.updated_at, authors.updated_at) \
+               RETURNING id, source, author_id), \
+             p AS ( \
+               INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
+               reposts, likes, replies, quotes, parent_id, quote_of) \
+               SELECT s.source, s.post_id, a.id, s.url, s.text, s.lang, s.created_at, s.at, \
+                      s.reposts, s.likes, s.replies, s.quotes, s.parent_id, s.quote_of \
+                 FROM latest s LEFT JOIN a ON a.source = s.source AND a.author_id = s.author_id \
+               ON CONFLICT (source, post_id) DO UPDATE SET {}, \
+               observed_at = GREATEST(excluded.observed_at, posts.observed_at) \
+               RETURNING id, source, post_id), \
+             links AS ( \
+               INSERT INTO post_trends (post, trend_key) \
+               SELECT DISTINCT p.id, s.trend FROM stage_posts s JOIN p ON p.source = s.source AND p.post_id = s.post_id \
+                WHERE s.trend IS NOT NULL \
+               ON CONFLICT (post, trend_key) DO NOTHING), \
+             scores AS ( \
+               INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) \
+               SELECT p.id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, s.at \
+                 FROM latest s JOIN p ON p.source = s.source AND p.post_id = s.post_id \
+                WHERE s.model IS NOT NULL \
+               ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
+               pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
+               scored_at = excluded.scored_at) \
+             SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM p)",
             post_updates()
         ))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query(
-            "INSERT INTO post_trends (post, trend_key) \
-             SELECT DISTINCT p.id, s.trend FROM stage_posts s \
-               JOIN posts p ON p.source = s.source AND p.post_id = s.post_id \
-              WHERE s.trend IS NOT NULL \
-             ON CONFLICT (post, trend_key) DO NOTHING",
-        )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) \
-             SELECT p.id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, s.at \
-               FROM (SELECT DISTINCT ON (source, post_id) * FROM stage_posts ORDER BY source, post_id, at DESC, seq DESC) s \
-               JOIN posts p ON p.source = s.source AND p.post_id = s.post_id \
-              WHERE s.model IS NOT NULL \
-             ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
-             pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
-             scored_at = excluded.scored_at",
-        )
-        .execute(&mut *tx)
-        .await?;
+        loaded.authors = counts.0 as u64;
+        loaded.posts = counts.1 as u64;
     }
 
     if let Some((stream, at)) = &batch.watermark {

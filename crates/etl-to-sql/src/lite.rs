@@ -1,0 +1,214 @@
+//! The SQLite fast path: each batch goes through prepared statements on a plain
+//! SQLite connection, one row per execution, in one transaction.
+//!
+//! sqlx runs SQLite on a worker thread and hands every statement over a channel, and
+//! binds parameters by looking their names up; per row, that costs more than SQLite's
+//! own work. Here a statement is prepared once per run and executed per row, on the
+//! calling thread. The statements, the grouping and the order of the rows are those of
+//! the generic path in `load.rs` (same rows, same ids; see the tests), and the values
+//! are bound in the types sqlx binds (times as RFC 3339 text).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, TransactionBehavior, params};
+use trendpipe_core::record::Trend;
+
+use crate::load::{Batch, Loaded, TrendGroups, WATERMARK_SQL, format_time, group_trends, latest_posts, post_updates};
+
+/// Opens the database file the sqlx pool opened (and migrated), with the same
+/// settings: WAL (kept in the file), NORMAL synchronous, foreign keys, a busy timeout.
+pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // A load touches the same index pages over and over: keep them in memory (64 MB
+    // instead of SQLite's 2 MB) rather than re-reading them from the file.
+    conn.pragma_update(None, "cache_size", -65536)?;
+    // Checkpoint the write-ahead log every 64 MB instead of every 4 MB: a page
+    // changed by many batches is copied into the database file fewer times.
+    conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
+    Ok(conn)
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    format_time(t)
+}
+
+/// Loads a batch in one transaction: all of it or, on error, none of it.
+pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
+    // IMMEDIATE takes the write lock up front, so that a concurrent writer makes this
+    // one wait (busy timeout) instead of failing half-way.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut loaded = Loaded::default();
+
+    if !batch.trends.is_empty() {
+        let TrendGroups { places, trends } = group_trends(&batch.trends);
+        let mut place_ids: BTreeMap<&str, i64> = BTreeMap::new();
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO places (code, name) VALUES (?1, ?2) \
+                 ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id",
+            )?;
+            for (code, name) in &places {
+                place_ids.insert(code, stmt.query_row(params![code, name], |r| r.get(0))?);
+            }
+        }
+        let mut trend_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO trends (source, key, name, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (source, key) DO UPDATE SET \
+                 name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
+                 first_seen = CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END, \
+                 last_seen = CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END \
+                 RETURNING id",
+            )?;
+            for ((source, key), span) in &trends {
+                let id =
+                    stmt.query_row(params![source, key, span.name, time(&span.first), time(&span.last)], |r| r.get(0))?;
+                trend_ids.insert((source, key), id);
+            }
+        }
+        let mut observations: BTreeMap<(i64, i64, DateTime<Utc>), &Trend> = BTreeMap::new();
+        for t in &batch.trends {
+            let trend_id = trend_ids.get(&(t.source.as_str(), t.key.as_str()));
+            let place_id = place_ids.get(t.place.id.as_str());
+            let (Some(&trend_id), Some(&place_id)) = (trend_id, place_id) else {
+                return Err(missing_id("trend", &t.key));
+            };
+            observations.insert((trend_id, place_id, t.observed_at), t);
+        }
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
+                 volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id",
+            )?;
+            for ((trend_id, place_id, at), t) in &observations {
+                stmt.execute(params![trend_id, place_id, time(at), t.volume, t.rank, t.run_id])?;
+            }
+        }
+        loaded.places = places.len() as u64;
+        loaded.trends = trends.len() as u64;
+        loaded.observations = observations.len() as u64;
+    }
+
+    if !batch.posts.is_empty() {
+        let (posts, authors) = latest_posts(&batch.posts);
+        let mut author_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO authors (source, author_id, handle, followers, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (source, author_id) DO UPDATE SET \
+                 handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
+                 followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
+                 updated_at = CASE WHEN excluded.updated_at > authors.updated_at THEN excluded.updated_at ELSE authors.updated_at END \
+                 RETURNING id",
+            )?;
+            for ((source, id), (p, a)) in &authors {
+                let row = stmt.query_row(params![source, id, a.handle, a.followers, time(&p.at)], |r| r.get(0))?;
+                author_ids.insert((source, id), row);
+            }
+        }
+        let mut post_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        {
+            let mut stmt = tx.prepare_cached(&format!(
+                "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
+                 reposts, likes, replies, quotes, parent_id, quote_of) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+                 ON CONFLICT (source, post_id) DO UPDATE SET {}, \
+                 observed_at = CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END \
+                 RETURNING id",
+                post_updates()
+            ))?;
+            for ((source, id), p) in &posts {
+                let post = &p.post;
+                let author = match &post.author {
+                    Some(a) => match author_ids.get(&(*source, a.id.as_str())) {
+                        Some(id) => Some(*id),
+                        None => return Err(missing_id("author", &a.id)),
+                    },
+                    None => None,
+                };
+                let m = &post.metrics;
+                let row = stmt.query_row(
+                    params![
+                        source,
+                        id,
+                        author,
+                        post.url,
+                        post.text,
+                        post.lang,
+                        post.created_at.as_ref().map(time),
+                        time(&p.at),
+                        m.reposts,
+                        m.likes,
+                        m.replies,
+                        m.quotes,
+                        post.parent_id,
+                        post.quote_of
+                    ],
+                    |r| r.get(0),
+                )?;
+                post_ids.insert((source, id), row);
+            }
+        }
+
+        // Which trends each post was collected for, from every record of the batch.
+        let mut links: Vec<(i64, &str)> = Vec::new();
+        for p in &batch.posts {
+            if let Some(key) = p.post.trend.as_deref().filter(|k| !k.is_empty()) {
+                match post_ids.get(&(p.post.source.as_str(), p.post.id.as_str())) {
+                    Some(&id) => links.push((id, key)),
+                    None => return Err(missing_id("post", &p.post.id)),
+                }
+            }
+        }
+        links.sort_unstable();
+        links.dedup();
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO post_trends (post, trend_key) VALUES (?1, ?2) ON CONFLICT (post, trend_key) DO NOTHING",
+            )?;
+            for (id, key) in &links {
+                stmt.execute(params![id, key])?;
+            }
+        }
+
+        // Scores that `sentiment` already added to the records.
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
+                 pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
+                 scored_at = excluded.scored_at",
+            )?;
+            for (key, p) in &posts {
+                if let Some(s) = &p.post.sentiment {
+                    let Some(id) = post_ids.get(key) else {
+                        return Err(missing_id("post", key.1));
+                    };
+                    stmt.execute(params![id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, time(&p.at)])?;
+                }
+            }
+        }
+        loaded.posts = posts.len() as u64;
+        loaded.authors = authors.len() as u64;
+    }
+
+    if let Some((stream, at)) = &batch.watermark {
+        tx.prepare_cached(&WATERMARK_SQL.replace('$', "?"))?.execute(params![stream, time(at), time(&Utc::now())])?;
+    }
+    tx.commit()?;
+    Ok(loaded)
+}
+
+fn missing_id(what: &str, key: &str) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(format!("the upsert returned no id for {what} {key:?}").into())
+}
