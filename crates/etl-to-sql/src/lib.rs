@@ -57,7 +57,7 @@ pub struct Args {
     pub until: Option<DateTime<Utc>>,
 
     /// Records per transaction.
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub batch_size: u64,
 
     /// The reject file for records that cannot be loaded from stdin, appended to.
