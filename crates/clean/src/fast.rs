@@ -298,3 +298,179 @@ pub fn parse_value(line: u64, text: &str) -> Result<serde_json::Value, trendpipe
         Err(e) => Err(bad(line, format!("invalid JSON: {e}"), text.chars().take(4096).collect())),
     }
 }
+
+/// How serde_json escapes a byte in a string: 0 for as is, else the letter after the
+/// backslash (`u` for `\u00XX`). Written by hand so that the fast path's output is
+/// byte for byte serde_json's (see the tests).
+const ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// Appends `s` as a JSON string, escaped exactly as `serde_json` does it.
+pub fn push_json_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            continue;
+        }
+        // Only ASCII bytes are escaped, so `start..i` is on character boundaries.
+        out.push_str(&s[start..i]);
+        out.push('\\');
+        out.push(char::from(esc));
+        if esc == b'u' {
+            out.push_str("00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// The fields of a clean trend but `volume_scope`, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct TrendView<'a> {
+    pub source: &'a str,
+    pub place_id: &'a str,
+    pub place_name: Option<&'a str>,
+    pub name: &'a str,
+    pub key: &'a str,
+    pub volume: Option<i64>,
+    pub rank: Option<i64>,
+    pub observed_at: &'a str,
+    pub run_id: Option<&'a str>,
+}
+
+impl CleanTrend {
+    pub fn view(&self) -> TrendView<'_> {
+        TrendView {
+            source: &self.source,
+            place_id: &self.place.id,
+            place_name: self.place.name.as_deref(),
+            name: &self.name,
+            key: &self.key,
+            volume: self.volume,
+            rank: self.rank,
+            observed_at: &self.observed_at,
+            run_id: self.run_id.as_deref(),
+        }
+    }
+}
+
+/// Appends a clean trend as JSON text up to, not including, `volume_scope` and the
+/// closing brace: `volume_scope` comes last in the record, and it is the one field
+/// the global-volume rule may still set while the record waits in the window. The
+/// text is the serialisation of [`CleanTrend`] (same fields, order and escapes).
+pub fn push_trend_head(out: &mut String, t: &TrendView<'_>) {
+    use std::fmt::Write;
+    out.push_str("{\"kind\":\"trend\",\"source\":");
+    push_json_str(out, t.source);
+    out.push_str(",\"place\":{\"id\":");
+    push_json_str(out, t.place_id);
+    if let Some(name) = t.place_name {
+        out.push_str(",\"name\":");
+        push_json_str(out, name);
+    }
+    out.push_str("},\"name\":");
+    push_json_str(out, t.name);
+    out.push_str(",\"key\":");
+    push_json_str(out, t.key);
+    out.push_str(",\"volume\":");
+    // Writing to a String cannot fail.
+    let _ = match t.volume {
+        Some(v) => write!(out, "{v}"),
+        None => {
+            out.push_str("null");
+            Ok(())
+        }
+    };
+    if let Some(rank) = t.rank {
+        let _ = write!(out, ",\"rank\":{rank}");
+    }
+    out.push_str(",\"observed_at\":");
+    push_json_str(out, t.observed_at);
+    if let Some(run_id) = t.run_id {
+        out.push_str(",\"run_id\":");
+        push_json_str(out, run_id);
+    }
+}
+
+/// Completes a [`push_trend_head`] with its `volume_scope` into the record's JSON text.
+pub fn trend_tail(out: &mut impl std::io::Write, head: &str, volume_scope: Option<&str>) -> std::io::Result<()> {
+    out.write_all(head.as_bytes())?;
+    if let Some(scope) = volume_scope {
+        let mut s = String::with_capacity(scope.len() + 18);
+        s.push_str(",\"volume_scope\":");
+        push_json_str(&mut s, scope);
+        out.write_all(s.as_bytes())?;
+    }
+    out.write_all(b"}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trend(s: &str, volume: Option<i64>, rank: Option<i64>, opt: Option<&str>) -> CleanTrend {
+        CleanTrend {
+            kind: "trend",
+            source: s.to_owned(),
+            place: CleanPlace { id: format!("{s}1"), name: opt.map(str::to_owned) },
+            name: format!("n{s}"),
+            key: s.to_lowercase(),
+            volume,
+            rank,
+            observed_at: "2026-11-22T01:30:00Z".into(),
+            run_id: opt.map(|o| format!("r{o}")),
+            volume_scope: opt.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut all = String::new();
+        for c in (0u32..0x80).chain([0xe9, 0x2028, 0x1f600, 0xfeff]).filter_map(char::from_u32) {
+            all.push(c);
+        }
+        for s in ["", "plain", "a\"b\\c", "\u{7f}\u{1}x\n", "número", all.as_str(), "\"", "\\\\"] {
+            let mut out = String::new();
+            push_json_str(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_head_and_tail_are_the_serialised_record() {
+        let odd = "q\"\\\u{1}\té";
+        for t in [
+            trend("x", Some(5), Some(1), None),
+            trend("x", None, None, Some("global")),
+            trend(odd, Some(-3), Some(i64::MAX), Some(odd)),
+            trend("São", Some(0), None, Some("")),
+        ] {
+            let mut head = "junk before".to_owned();
+            push_trend_head(&mut head, &t.view());
+            let mut out = Vec::new();
+            trend_tail(&mut out, &head["junk before".len()..], t.volume_scope.as_deref()).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&t).unwrap());
+        }
+    }
+}

@@ -10,10 +10,11 @@
 
 pub mod fast;
 pub mod inplace;
+pub mod pipeline;
 pub mod rules;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -23,11 +24,10 @@ use serde_json::{Value, json};
 use trendpipe_core::config::Config;
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::mongo::{self, Mongo};
-use trendpipe_core::ndjson::NdjsonWriter;
 use trendpipe_core::quarantine::Quarantine;
 use trendpipe_core::record::{QuarantineEntry, format_time};
 
-use crate::fast::{Line, Lines};
+use crate::pipeline::{Batch, Pipeline};
 use crate::rules::{Changes, Cleaner, Event, Options};
 
 /// Cleans raw trend and post records: validates, normalises, drops null volumes,
@@ -168,9 +168,10 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     match (args.from, args.to) {
         (From::Stdin, To::Stdout) => {
             let mut quarantine = Quarantine::file(&args.reject);
-            let stdin = std::io::stdin();
+            // Read on a thread of the pipeline: large reads, past stdin's own small buffer.
+            let stdin = std::io::BufReader::with_capacity(256 * 1024, std::io::stdin());
             let stdout = std::io::stdout();
-            let summary = filter(options, stdin.lock(), stdout.lock(), &mut quarantine).await?;
+            let summary = filter(options, stdin, stdout.lock(), &mut quarantine).await?;
             report(&summary, &quarantine);
             Ok(Status { rejected: summary.rejected, failures: 0 })
         }
@@ -193,48 +194,72 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     }
 }
 
-/// Filter mode: NDJSON in, clean NDJSON out, drops to the quarantine.
+/// Filter mode: NDJSON in, clean NDJSON out, drops to the quarantine. Lines are
+/// prepared on other threads (see [`pipeline`]); the rules that need the stream run
+/// here, in input order.
 pub async fn filter(
     options: Options,
-    input: impl BufRead,
+    input: impl BufRead + Send + 'static,
     output: impl Write,
     quarantine: &mut Quarantine<'_>,
 ) -> anyhow::Result<Summary> {
     let mut cleaner = Cleaner::new(options);
-    let mut out = NdjsonWriter::new(output);
+    let mut out = BufWriter::with_capacity(64 * 1024, output);
     let mut summary = Summary::default();
     let run_id = uuid::Uuid::new_v4().to_string();
-    let mut lines = Lines::new(input);
-    while let Some((line, bytes, text)) = lines.next_line().context("reading stdin")? {
-        summary.read += 1;
-        let parsed = match text {
-            Line::Text(text) => {
-                if fast::read_trend(text).is_some_and(|raw| cleaner.push_fast(line, bytes, raw, text)) {
-                    Ok(())
-                } else {
-                    fast::parse_value(line, text).map(|value| cleaner.push(Some(line), bytes, value))
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let mut pipeline =
+        Pipeline::start(options, input, workers, pipeline::BATCH_LINES).context("starting the reading threads")?;
+    while let Some(mut batch) = pipeline.next_batch() {
+        let Batch { text, heads, entries, error, .. } = &mut batch;
+        for prepared in entries.drain(..) {
+            summary.read += 1;
+            match prepared.item {
+                Ok(ready) => {
+                    let line_text = text.get(prepared.text).unwrap_or_default();
+                    cleaner.push_ready(prepared.line, prepared.bytes, ready, line_text, heads);
+                }
+                Err(bad) => {
+                    log::warn!("line {}: {}", bad.line, bad.message);
+                    summary.rejected += 1;
+                    let record = Value::String(bad.raw);
+                    quarantine.put(entry("schema", bad.message, Some(bad.line), record, &run_id)).await?;
                 }
             }
-            Line::Bad(bad) => Err(bad),
-        };
-        if let Err(bad) = parsed {
-            log::warn!("line {}: {}", bad.line, bad.message);
-            summary.rejected += 1;
-            quarantine.put(entry("schema", bad.message, Some(bad.line), Value::String(bad.raw), &run_id)).await?;
+            // Clean records are written here, synchronously: building the future of
+            // `drain` (which holds the quarantine's, MongoDB's included) for every line
+            // cost more than the rules. Only a record for the quarantine needs it.
+            write_ready(&mut cleaner, &mut out, &mut summary)?;
+            if cleaner.has_events() {
+                drain(&mut cleaner, &mut out, &mut summary, quarantine, &run_id).await?;
+            }
         }
-        drain(&mut cleaner, &mut out, &mut summary, quarantine, &run_id).await?;
+        if let Some(e) = error.take() {
+            return Err(e).context("reading stdin");
+        }
+        pipeline.recycle(batch);
     }
+    pipeline.finish()?;
     cleaner.finish();
     drain(&mut cleaner, &mut out, &mut summary, quarantine, &run_id).await?;
     summary.changes = cleaner.changes();
     quarantine.flush().await?;
-    out.finish().context("writing to stdout").map(drop)?;
+    out.flush().context("writing to stdout")?;
     Ok(summary)
+}
+
+/// Writes the clean records at the front of the cleaner's events.
+fn write_ready<W: Write>(cleaner: &mut Cleaner, out: &mut W, summary: &mut Summary) -> anyhow::Result<()> {
+    while let Some(clean) = cleaner.next_write() {
+        clean.write_json(out).and_then(|()| out.write_all(b"\n")).context("writing to stdout")?;
+        summary.kept += 1;
+    }
+    Ok(())
 }
 
 async fn drain<W: Write>(
     cleaner: &mut Cleaner,
-    out: &mut NdjsonWriter<W>,
+    out: &mut W,
     summary: &mut Summary,
     quarantine: &mut Quarantine<'_>,
     run_id: &str,
@@ -242,7 +267,7 @@ async fn drain<W: Write>(
     while let Some(event) = cleaner.next_event() {
         match event {
             Event::Write(clean) => {
-                out.write(&clean).context("writing to stdout")?;
+                clean.write_json(out).and_then(|()| out.write_all(b"\n")).context("writing to stdout")?;
                 summary.kept += 1;
             }
             Event::Drop { rule, reason, line, record } => {
@@ -270,7 +295,7 @@ async fn from_mongo(options: Options, mongo: &Mongo) -> anyhow::Result<Status> {
     let mut quarantine = Quarantine::mongo(mongo);
     let mut cleaner = Cleaner::new(options);
     let stdout = std::io::stdout();
-    let mut out = NdjsonWriter::new(stdout.lock());
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let mut summary = Summary::default();
     let mut cursor =
         mongo.find(mongo::TRENDS, Default::default(), mongo::bson_types::doc! { "ingested_at": 1, "_id": 1 }).await?;
@@ -284,7 +309,7 @@ async fn from_mongo(options: Options, mongo: &Mongo) -> anyhow::Result<Status> {
     drain(&mut cleaner, &mut out, &mut summary, &mut quarantine, &run_id).await?;
     summary.changes = cleaner.changes();
     quarantine.flush().await?;
-    out.finish().context("writing to stdout").map(drop)?;
+    out.flush().context("writing to stdout")?;
     report(&summary, &quarantine);
     let run = json!({
         "run_id": run_id,
@@ -334,5 +359,125 @@ fn report(summary: &Summary, quarantine: &Quarantine<'_>) {
     log::info!("{}", summary_line(summary));
     if quarantine.count() > 0 {
         log::info!("{} records kept with their reasons in {}", quarantine.count(), quarantine.describe());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fast::{Line, Lines};
+
+    /// An input with every kind of line the filter meets, in a few thousand lines.
+    fn input() -> String {
+        let mut input = String::new();
+        for i in 0..4000 {
+            let at = format!("2026-11-22T0{}:30:00Z", (i / 500) % 10);
+            let line = match i % 13 {
+                0 => format!(
+                    r#"{{"kind":"post","source":"m","id":"{}","text":"a &amp; b","observed_at":"{at}","metrics":{{"likes":"{}"}}}}"#,
+                    i % 40,
+                    i % 9
+                ),
+                1 => "not json".to_owned(),
+                2 => String::new(),
+                3 => format!(
+                    r#"{{"kind":"trend","source":"x","place":{{"id":"1"}},"name":"T{i}","volume":null,"observed_at":"{at}"}}"#
+                ),
+                4 => r#"{"kind":"tweet"}"#.to_owned(),
+                5 => format!(
+                    r#"{{"kind":"trend","source":"x","place":{{"id":"2"}},"name":"D","volume":1.5,"observed_at":"{at}"}}"#
+                ),
+                _ => format!(
+                    r#"{{"kind": "trend", "source": "x", "place": {{"id": {}, "name": "P"}}, "name": "Fé  {}", "volume": "1,{:03}", "rank": {}, "observed_at": "{at}", "url": "u", "volume_scope": "local"}}"#,
+                    i % 4,
+                    i % 30,
+                    i % 7,
+                    i % 50 + 1
+                ),
+            };
+            input.push_str(&line);
+            input.push('\n');
+        }
+        input
+    }
+
+    /// Filter mode as it ran before lines were prepared on other threads: one line
+    /// at a time through the fast path, else the general one.
+    fn sequential(options: Options, input: &str) -> (Vec<u8>, Vec<String>) {
+        let mut cleaner = Cleaner::new(options);
+        let (mut out, mut quarantined) = (Vec::new(), Vec::new());
+        let mut lines = Lines::new(input.as_bytes());
+        let drain = |c: &mut Cleaner, out: &mut Vec<u8>, quarantined: &mut Vec<String>| {
+            while let Some(event) = c.next_event() {
+                match event {
+                    Event::Write(clean) => {
+                        clean.write_json(out).unwrap();
+                        out.push(b'\n');
+                    }
+                    Event::Drop { rule, reason, line, record } => {
+                        quarantined.push(format!("{rule} {reason} {line:?} {record}"))
+                    }
+                    Event::Reject { reason, line, record } => {
+                        quarantined.push(format!("schema {reason} {line:?} {record}"))
+                    }
+                }
+            }
+        };
+        while let Some((line, bytes, text)) = lines.next_line().unwrap() {
+            let parsed = match text {
+                Line::Text(text) => {
+                    if fast::read_trend(text).is_some_and(|raw| cleaner.push_fast(line, bytes, raw, text)) {
+                        Ok(())
+                    } else {
+                        fast::parse_value(line, text).map(|value| cleaner.push(Some(line), bytes, value))
+                    }
+                }
+                Line::Bad(bad) => Err(bad),
+            };
+            if let Err(bad) = parsed {
+                quarantined.push(format!("schema {} {:?} {}", bad.message, Some(bad.line), Value::String(bad.raw)));
+            }
+            drain(&mut cleaner, &mut out, &mut quarantined);
+        }
+        cleaner.finish();
+        drain(&mut cleaner, &mut out, &mut quarantined);
+        (out, quarantined)
+    }
+
+    fn threaded(options: Options, input: &str) -> (Vec<u8>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rejects.ndjson");
+        let mut quarantine = Quarantine::file(&path);
+        let mut out = Vec::new();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let input = std::io::Cursor::new(input.as_bytes().to_vec());
+        runtime.block_on(filter(options, input, &mut out, &mut quarantine)).unwrap();
+        let rejects = std::fs::read_to_string(&path).unwrap_or_default();
+        let quarantined = rejects
+            .lines()
+            .map(|l| {
+                let e: Value = serde_json::from_str(l).unwrap();
+                let line = e["line"].as_u64();
+                format!("{} {} {line:?} {}", e["rule"].as_str().unwrap(), e["reason"].as_str().unwrap(), e["record"])
+            })
+            .collect();
+        (out, quarantined)
+    }
+
+    #[test]
+    fn the_threaded_filter_writes_what_the_sequential_one_did() {
+        let input = input();
+        for options in [
+            Options::default(),
+            Options { window: 7, dedupe_memory: 50, ..Options::default() },
+            Options { keep_null_volume: true, flag_global: false, ..Options::default() },
+            Options { strip_extra: false, ..Options::default() },
+        ] {
+            let (out, quarantined) = threaded(options, &input);
+            let (expected_out, expected_quarantined) = sequential(options, &input);
+            assert!(out.len() > 50_000 && quarantined.len() > 500, "{} {}", out.len(), quarantined.len());
+            assert!(out == expected_out, "stdout differs with {options:?}");
+            assert_eq!(quarantined, expected_quarantined, "{options:?}");
+        }
     }
 }

@@ -22,16 +22,16 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use trendpipe_core::key::trend_key;
 use trendpipe_core::ndjson::json_kind;
 use trendpipe_core::record::{format_time, parse_time};
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::fast::{CleanPlace, CleanTrend, Count, RawTrend};
+use crate::fast::{self, Count, RawTrend};
 
 /// At most this much input (in bytes of the lines read) waits in the window; a huge
 /// record passes through alone rather than being held with thousands of others.
@@ -99,12 +99,32 @@ impl Default for Options {
     }
 }
 
-/// A clean record: a JSON value, or a trend from the fast path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+/// A clean record: a JSON value, or the JSON text of a record prepared off the main
+/// thread (see [`Ready`]).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Out {
     Json(Value),
-    Trend(Box<CleanTrend>),
+    /// A trend of the fast path: its text but for `volume_scope`, which the
+    /// global-volume rule may still set (see [`crate::fast::trend_head`]).
+    Trend(TrendText),
+    /// A post's text, and whether it says `"volume_scope": "global"`. Posts are never
+    /// flagged (the global-volume rule is for trends), so the text is final.
+    Post(Box<PostText>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendText {
+    /// The JSON text of the trends of a batch of lines, shared by their records
+    /// rather than copied for each, and where this one's is.
+    pub heads: Arc<String>,
+    pub head: std::ops::Range<usize>,
+    pub volume_scope: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostText {
+    pub json: String,
+    pub global: bool,
 }
 
 impl Out {
@@ -113,7 +133,7 @@ impl Out {
             Self::Json(Value::Object(obj)) => {
                 obj.insert("volume_scope".into(), Value::String("global".into()));
             }
-            Self::Json(_) => {}
+            Self::Json(_) | Self::Post(_) => {}
             Self::Trend(t) => t.volume_scope = Some("global".into()),
         }
     }
@@ -122,6 +142,20 @@ impl Out {
         match self {
             Self::Json(v) => v.get("volume_scope").and_then(Value::as_str) == Some("global"),
             Self::Trend(t) => t.volume_scope.as_deref() == Some("global"),
+            Self::Post(p) => p.global,
+        }
+    }
+
+    /// Writes the record as one line of JSON (without the newline), as `serde_json`
+    /// would write the record.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        match self {
+            Self::Json(v) => serde_json::to_writer(out, v).map_err(std::io::Error::from),
+            Self::Trend(t) => {
+                let head = t.heads.get(t.head.clone()).unwrap_or_default();
+                crate::fast::trend_tail(out, head, t.volume_scope.as_deref())
+            }
+            Self::Post(p) => out.write_all(p.json.as_bytes()),
         }
     }
 
@@ -129,7 +163,13 @@ impl Out {
     pub fn into_value(self) -> Value {
         match self {
             Self::Json(v) => v,
-            Self::Trend(t) => serde_json::to_value(&*t).unwrap_or(Value::Null),
+            other => {
+                let mut text = Vec::new();
+                match other.write_json(&mut text) {
+                    Ok(()) => serde_json::from_slice(&text).unwrap_or(Value::Null),
+                    Err(_) => Value::Null,
+                }
+            }
         }
     }
 }
@@ -181,7 +221,25 @@ struct PostSlot {
     id: u128,
     fresh: Freshness,
     line: Option<u64>,
-    original: Value,
+    original: Original,
+}
+
+/// A record as read: its value, or the line it was read from (parsed only if the
+/// record goes to the quarantine, on the cleaner's thread, so that values made on a
+/// worker thread are freed there).
+#[derive(Debug)]
+enum Original {
+    Value(Value),
+    Text(String),
+}
+
+impl Original {
+    fn into_value(self) -> Value {
+        match self {
+            Self::Value(v) => v,
+            Self::Text(text) => original(&text),
+        }
+    }
 }
 
 struct Slot {
@@ -214,7 +272,10 @@ impl<V> Recent<V> {
 
     fn insert(&mut self, k: u128, v: V) {
         if self.current.len() >= self.cap && !self.current.contains_key(&k) {
-            self.previous = std::mem::take(&mut self.current);
+            // The oldest generation goes; its table is reused for the new one rather
+            // than freed and grown again.
+            std::mem::swap(&mut self.previous, &mut self.current);
+            self.current.clear();
         }
         self.current.insert(k, v);
     }
@@ -232,6 +293,9 @@ pub struct Cleaner {
     changes: Changes,
     out: VecDeque<Event>,
     window: VecDeque<Option<Slot>>,
+    /// The global-volume group of each record in the window, side by side with it:
+    /// finding the records of a group that turns global scans this, not the slots.
+    window_groups: VecDeque<Option<u128>>,
     window_bytes: usize,
     /// Sequence number of `window[0]`.
     base: u64,
@@ -240,6 +304,7 @@ pub struct Cleaner {
     /// Posts in the window, by identity: their sequence number.
     posts_waiting: FxHashMap<u128, u64>,
     groups: Recent<Group>,
+    caches: Caches,
 }
 
 impl Cleaner {
@@ -250,12 +315,14 @@ impl Cleaner {
             changes: Changes::default(),
             out: VecDeque::new(),
             window: VecDeque::new(),
+            window_groups: VecDeque::new(),
             window_bytes: 0,
             base: 0,
             trends_seen: Recent::new(memory),
             posts_seen: Recent::new(memory / 2),
             posts_waiting: FxHashMap::default(),
             groups: Recent::new(memory / 4),
+            caches: Caches::default(),
         }
     }
 
@@ -266,6 +333,22 @@ impl Cleaner {
     /// The next event, if any is ready.
     pub fn next_event(&mut self) -> Option<Event> {
         self.out.pop_front()
+    }
+
+    /// The next event if it is a record to write.
+    pub fn next_write(&mut self) -> Option<Out> {
+        match self.out.front() {
+            Some(Event::Write(_)) => match self.out.pop_front() {
+                Some(Event::Write(out)) => Some(out),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether an event is ready.
+    pub fn has_events(&self) -> bool {
+        !self.out.is_empty()
     }
 
     /// Writes out everything still waiting in the window (end of input).
@@ -287,6 +370,11 @@ impl Cleaner {
             }
             None => self.invalid("kind: missing (expected \"trend\" or \"post\")".into(), line, bytes, value),
         }
+        self.settle();
+    }
+
+    /// Releases the oldest records while the window is over its bounds.
+    fn settle(&mut self) {
         while self.window.len() > self.options.window || self.window_bytes > WINDOW_BYTES {
             self.release_one();
         }
@@ -333,7 +421,11 @@ impl Cleaner {
         let mut value = value;
         let normalised = self.options.normalise && apply_trend(&mut value, &checked);
         let stripped = self.options.strip_extra && strip(&mut value, &TREND_FIELDS);
-        let group = self.group_of(&checked);
+        let group = group_of(
+            &self.options,
+            [&checked.source, &checked.observed_at, &checked.key, &checked.place_id],
+            checked.volume,
+        );
         self.admit_trend(Slot { value: Out::Json(value), bytes, normalised, stripped, group: None, post: None }, group);
     }
 
@@ -342,76 +434,60 @@ impl Cleaner {
     /// an option that needs the record as a map, or a value the rules reject (so that
     /// the reason is the general path's).
     pub fn push_fast(&mut self, line: u64, bytes: usize, raw: RawTrend<'_>, text: &str) -> bool {
-        let o = &self.options;
-        if !(o.validate && o.normalise && o.strip_extra) {
-            return false;
-        }
-        let Some(checked) = check_fast(&raw) else { return false };
-        let line = Some(line);
-        let original = || serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()));
-        if checked.volume.is_none() && !self.options.keep_null_volume {
-            let reason = "volume: null (the provider gave no count)".to_owned();
-            self.out.push_back(Event::Drop { rule: "null-volume", reason, line, record: original() });
-            return true;
-        }
-        if self.options.dedupe {
-            let id = hash(&[&checked.source, &checked.place_id, &checked.key, &checked.observed_at]);
-            if self.trends_seen.get(&id).is_some() {
-                let reason = format!(
-                    "duplicate of an earlier {} trend {:?} in place {} at {}",
-                    checked.source, checked.key, checked.place_id, checked.observed_at
-                );
-                self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: original() });
-                return true;
+        let mut heads = String::new();
+        match prepare_fast(&self.options, &mut self.caches, &raw, &mut heads) {
+            Some(ready) => {
+                self.push_ready(line, bytes, ready, text, &Arc::new(heads));
+                true
             }
-            self.trends_seen.insert(id, ());
+            None => false,
         }
-        let place = raw.place.as_ref();
-        let place_id_same = matches!(place.and_then(|p| p.id.as_ref()), Some(Count::Text(s)) if *s == checked.place_id);
-        let normalised = raw.source.as_deref() != Some(checked.source.as_str())
-            || raw.name.as_deref() != Some(checked.name.as_str())
-            || raw.key.as_deref() != Some(checked.key.as_str())
-            || raw.observed_at.as_deref() != Some(checked.observed_at.as_str())
-            || !place_id_same
-            || !matches!(raw.volume, Some(Count::Int(_) | Count::Null))
-            || matches!(raw.rank, Some(Count::Text(_) | Count::Null));
-        let stripped = raw.extra || place.is_some_and(|p| p.extra);
-        let group = self.group_of(&checked);
-        let clean = CleanTrend {
-            kind: "trend",
-            source: checked.source,
-            place: CleanPlace {
-                id: checked.place_id,
-                name: place.and_then(|p| p.name.as_ref()).map(|n| n.clone().into_owned()),
-            },
-            name: checked.name,
-            key: checked.key,
-            volume: checked.volume,
-            rank: checked.rank,
-            observed_at: checked.observed_at,
-            run_id: raw.run_id.map(Cow::into_owned),
-            volume_scope: raw.volume_scope.map(Cow::into_owned),
-        };
-        let slot = Slot { value: Out::Trend(Box::new(clean)), bytes, normalised, stripped, group: None, post: None };
-        self.admit_trend(slot, group);
-        true
     }
 
-    /// The (snapshot, key, volume) group of a trend and its place, for the
-    /// global-volume rule.
-    fn group_of(&self, checked: &CheckedTrend) -> Option<(u128, u128)> {
-        match (self.options.flag_global, checked.volume) {
-            (true, Some(volume)) => {
-                let volume = volume.to_le_bytes();
-                let mut h = Xxh3::new();
-                for f in [checked.source.as_bytes(), checked.observed_at.as_bytes(), checked.key.as_bytes(), &volume] {
-                    h.update(f);
-                    h.update(&[0xff]);
-                }
-                Some((h.digest128(), hash(&[&checked.place_id])))
+    /// Takes one line prepared by [`Preparer::prepare`] from `text` (with its trend's
+    /// JSON text in `heads`): what [`Cleaner::push_fast`] or [`Cleaner::push`] would
+    /// have done with it, the work that needs no state of the cleaner already done.
+    pub fn push_ready(&mut self, line: u64, bytes: usize, ready: Ready, text: &str, heads: &Arc<String>) {
+        match ready {
+            Ready::Trend(trend) => self.trend_ready(line, bytes, trend, text, heads),
+            Ready::NullVolume => {
+                let reason = "volume: null (the provider gave no count)".to_owned();
+                let record = original(text);
+                self.out.push_back(Event::Drop { rule: "null-volume", reason, line: Some(line), record });
             }
-            _ => None,
+            Ready::Post(post) => {
+                self.post_ready(Some(line), bytes, *post);
+                self.settle();
+            }
+            Ready::Value(value) => self.push(Some(line), bytes, value),
         }
+    }
+
+    /// A fast-path trend past validation and the null-volume rule: dedupe, then the
+    /// window. The window is not released here (nor was it by the fast path before
+    /// lines were prepared apart), so the output is the same.
+    fn trend_ready(&mut self, line: u64, bytes: usize, t: ReadyTrend, text: &str, heads: &Arc<String>) {
+        if self.options.dedupe {
+            if self.trends_seen.get(&t.id).is_some() {
+                let original = original(text);
+                // The names in the reason are re-derived from the line: duplicates are
+                // few, and carrying them for every trend would cost more.
+                let raw = fast::read_trend(text);
+                let reason = match raw.as_ref().and_then(|raw| check_fast(raw, &mut self.caches)) {
+                    Some(c) => format!(
+                        "duplicate of an earlier {} trend {:?} in place {} at {}",
+                        c.source, c.key, c.place_id, c.observed_at
+                    ),
+                    None => "duplicate of an earlier trend".to_owned(),
+                };
+                self.out.push_back(Event::Drop { rule: "duplicate", reason, line: Some(line), record: original });
+                return;
+            }
+            self.trends_seen.insert(t.id, ());
+        }
+        let value = Out::Trend(TrendText { heads: Arc::clone(heads), head: t.head, volume_scope: t.volume_scope });
+        let slot = Slot { value, bytes, normalised: t.normalised, stripped: t.stripped, group: None, post: None };
+        self.admit_trend(slot, t.group);
     }
 
     /// Puts a kept trend in the window, applying the global-volume rule.
@@ -424,9 +500,11 @@ impl Cleaner {
                 Some(g) if g.first_place != place => {
                     self.groups.insert(group, Group { first_place: g.first_place, global: true });
                     slot.value.flag_global();
-                    for waiting in self.window.iter_mut().flatten() {
-                        if waiting.group.is_some_and(|(g, _)| g == group) {
-                            waiting.value.flag_global();
+                    for (g, waiting) in self.window_groups.iter().zip(self.window.iter_mut()) {
+                        if *g == Some(group) {
+                            if let Some(waiting) = waiting {
+                                waiting.value.flag_global();
+                            }
                         }
                     }
                 }
@@ -437,14 +515,18 @@ impl Cleaner {
     }
 
     fn post(&mut self, line: Option<u64>, bytes: usize, value: Value) {
-        let (normalised, source, id, fresh) = match normalise_post(&value) {
-            Ok(n) => n,
-            Err(reason) => return self.invalid(reason, line, bytes, value),
+        let ready = prepare_post(&self.options, value, Original::Value);
+        self.post_ready(line, bytes, ready);
+    }
+
+    /// A post whose stateless work ([`prepare_post`]) is done: dedupe and the window.
+    fn post_ready(&mut self, line: Option<u64>, bytes: usize, ready: ReadyPost) {
+        let ReadyPost { value, parts } = ready;
+        let PostParts { out, was_normalised, stripped, source, id, fresh, identity } = match parts {
+            Ok(parts) => parts,
+            Err(reason) => return self.invalid(reason, line, bytes, value.into_value()),
         };
-        let mut out = if self.options.normalise { normalised } else { value.clone() };
-        let was_normalised = self.options.normalise && out != value;
-        let stripped = self.options.strip_extra && strip(&mut out, &POST_FIELDS);
-        let identity = hash(&[&source, &id]);
+        let out = Out::Post(Box::new(out));
         if self.options.dedupe {
             if let Some(&seq) = self.posts_waiting.get(&identity) {
                 let Some(Some(waiting)) = self.window.get_mut(seq.saturating_sub(self.base) as usize) else {
@@ -457,23 +539,28 @@ impl Cleaner {
                     let old = std::mem::replace(earlier, PostSlot { id: identity, fresh, line, original: value });
                     self.window_bytes = self.window_bytes + bytes - waiting.bytes.min(self.window_bytes);
                     waiting.bytes = bytes;
-                    waiting.value = Out::Json(out);
+                    waiting.value = out;
                     waiting.normalised = was_normalised;
                     waiting.stripped = stripped;
-                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line: old.line, record: old.original });
+                    self.out.push_back(Event::Drop {
+                        rule: "duplicate",
+                        reason,
+                        line: old.line,
+                        record: old.original.into_value(),
+                    });
                 } else {
                     let reason = format!(
                         "duplicate of post {source}/{id}{}, whose counts are as recent or more",
                         at_line(earlier.line)
                     );
-                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value });
+                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value.into_value() });
                 }
                 return;
             }
             if let Some(&written) = self.posts_seen.get(&identity) {
                 if fresh <= written {
                     let reason = format!("duplicate of post {source}/{id}, already written with as recent counts");
-                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value });
+                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value.into_value() });
                     return;
                 }
                 self.changes.post_updates += 1;
@@ -481,17 +568,18 @@ impl Cleaner {
             self.posts_waiting.insert(identity, self.base + self.window.len() as u64);
         }
         let post = PostSlot { id: identity, fresh, line, original: value };
-        let value = Out::Json(out);
-        self.enqueue(Slot { value, bytes, normalised: was_normalised, stripped, group: None, post: Some(post) });
+        self.enqueue(Slot { value: out, bytes, normalised: was_normalised, stripped, group: None, post: Some(post) });
     }
 
     fn enqueue(&mut self, slot: Slot) {
         self.window_bytes += slot.bytes;
+        self.window_groups.push_back(slot.group.map(|(g, _)| g));
         self.window.push_back(Some(slot));
     }
 
     fn release_one(&mut self) {
         let Some(front) = self.window.pop_front() else { return };
+        self.window_groups.pop_front();
         let seq = self.base;
         self.base += 1;
         let Some(slot) = front else { return };
@@ -517,44 +605,387 @@ fn at_line(line: Option<u64>) -> String {
     line.map(|l| format!(" (line {l})")).unwrap_or_default()
 }
 
+/// A line whose stateless work is done, for [`Cleaner::push_ready`]: everything that
+/// depends on the line alone (parsing, validation, normalisation, the trend key,
+/// hashes, the JSON text of the clean record) can run on other threads, in any order,
+/// and the cleaner then only applies the rules that need the stream (dedupe, window,
+/// global volume).
+#[derive(Debug)]
+pub enum Ready {
+    /// A trend of the fast path, to be deduped and written.
+    Trend(ReadyTrend),
+    /// A trend of the fast path with no volume, dropped (the record as read is
+    /// parsed again from the line for the quarantine).
+    NullVolume,
+    /// A post, validated and normalised (or not valid).
+    Post(Box<ReadyPost>),
+    /// Any other record, for [`Cleaner::push`].
+    Value(Value),
+}
+
+#[derive(Debug)]
+pub struct ReadyTrend {
+    /// Identity for the dedupe.
+    id: u128,
+    group: Option<(u128, u128)>,
+    normalised: bool,
+    stripped: bool,
+    /// Where its JSON text (see [`fast::push_trend_head`]) is in the batch's heads.
+    head: std::ops::Range<usize>,
+    volume_scope: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ReadyPost {
+    /// The record as read.
+    value: Original,
+    /// The clean post, or why it is not valid.
+    parts: Result<PostParts, String>,
+}
+
+#[derive(Debug)]
+struct PostParts {
+    out: PostText,
+    was_normalised: bool,
+    stripped: bool,
+    source: String,
+    id: String,
+    fresh: Freshness,
+    identity: u128,
+}
+
+/// Prepares lines for [`Cleaner::push_ready`]; one per thread.
+pub struct Preparer {
+    options: Options,
+    caches: Caches,
+}
+
+impl Preparer {
+    pub fn new(options: Options) -> Self {
+        Self { options, caches: Caches::default() }
+    }
+
+    /// Prepares line number `line`: a fast-path trend (its JSON text appended to
+    /// `heads`), or the general path's parse (with its error for a line that is not a
+    /// JSON object).
+    pub fn prepare(
+        &mut self,
+        line: u64,
+        text: &str,
+        heads: &mut String,
+    ) -> Result<Ready, trendpipe_core::ndjson::LineError> {
+        let caches = &mut self.caches;
+        let fast = fast::read_trend(text).and_then(|raw| prepare_fast(&self.options, caches, &raw, heads));
+        if let Some(ready) = fast {
+            return Ok(ready);
+        }
+        let value = fast::parse_value(line, text)?;
+        Ok(match value.get("kind").and_then(Value::as_str) {
+            Some("post") => Ready::Post(Box::new(prepare_read_post(&self.options, value, text))),
+            _ => Ready::Value(value),
+        })
+    }
+}
+
+/// Names seen lately and their keys, and the last time read: a snapshot repeats its
+/// time on every line and its names across places, and the Unicode passes of
+/// [`trend_key`] and the time parse are the costliest part of a fast-path trend.
+/// Both are pure functions, so a cached answer is the answer.
+#[derive(Default)]
+struct Caches {
+    keys: KeyCache,
+    time: TimeCache,
+}
+
+#[derive(Default)]
+struct KeyCache {
+    /// Name to its key's place in `keys`: a hit is one lookup.
+    names: FxHashMap<String, usize>,
+    keys: Vec<String>,
+}
+
+#[derive(Default)]
+struct TimeCache(Option<(String, String)>);
+
+/// Names whose keys are remembered; the cache is emptied when full (bounded memory,
+/// and a new snapshot refills it at once).
+const KEY_CACHE: usize = 8192;
+
+impl KeyCache {
+    fn key(&mut self, name: &str) -> &str {
+        let at = match self.names.get(name) {
+            Some(&at) => at,
+            None => {
+                if self.keys.len() >= KEY_CACHE {
+                    self.names.clear();
+                    self.keys.clear();
+                }
+                self.keys.push(fast_key(name).into_owned());
+                self.names.insert(name.to_owned(), self.keys.len() - 1);
+                self.keys.len() - 1
+            }
+        };
+        self.keys.get(at).map_or("", String::as_str)
+    }
+}
+
+impl TimeCache {
+    fn time(&mut self, s: &str) -> Option<&str> {
+        if self.0.as_ref().is_none_or(|(read, _)| read != s) {
+            self.0 = Some((s.to_owned(), time(s).ok()?));
+        }
+        self.0.as_ref().map(|(_, clean)| clean.as_str())
+    }
+}
+
+/// The record as read, for the quarantine.
+fn original(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// The stateless part of the fast path, the trend's JSON text appended to `heads`;
+/// `None` when the general path must take the line (see [`Cleaner::push_fast`]).
+fn prepare_fast(options: &Options, caches: &mut Caches, raw: &RawTrend<'_>, heads: &mut String) -> Option<Ready> {
+    if !(options.validate && options.normalise && options.strip_extra) {
+        return None;
+    }
+    let checked = check_fast(raw, caches)?;
+    if checked.volume.is_none() && !options.keep_null_volume {
+        return Some(Ready::NullVolume);
+    }
+    let place_id: &str = &checked.place_id;
+    let id = hash(&[checked.source, place_id, checked.key, checked.observed_at]);
+    let place = raw.place.as_ref();
+    let place_id_same = matches!(place.and_then(|p| p.id.as_ref()), Some(Count::Text(s)) if *s == place_id);
+    let normalised = raw.source.as_deref() != Some(checked.source)
+        || raw.name.as_deref() != Some(checked.name)
+        || raw.key.as_deref() != Some(checked.key)
+        || raw.observed_at.as_deref() != Some(checked.observed_at)
+        || !place_id_same
+        || !matches!(raw.volume, Some(Count::Int(_) | Count::Null))
+        || matches!(raw.rank, Some(Count::Text(_) | Count::Null));
+    let stripped = raw.extra || place.is_some_and(|p| p.extra);
+    let group = group_of(options, [checked.source, checked.observed_at, checked.key, place_id], checked.volume);
+    let start = heads.len();
+    let view = fast::TrendView {
+        source: checked.source,
+        place_id,
+        place_name: place.and_then(|p| p.name.as_deref()),
+        name: checked.name,
+        key: checked.key,
+        volume: checked.volume,
+        rank: checked.rank,
+        observed_at: checked.observed_at,
+        run_id: raw.run_id.as_deref(),
+    };
+    fast::push_trend_head(heads, &view);
+    let head = start..heads.len();
+    let volume_scope = raw.volume_scope.as_ref().map(|v| v.clone().into_owned());
+    Some(Ready::Trend(ReadyTrend { id, group, normalised, stripped, head, volume_scope }))
+}
+
+impl ReadyTrend {
+    /// Where its JSON text is in the heads it was prepared with.
+    pub fn head(&self) -> std::ops::Range<usize> {
+        self.head.clone()
+    }
+}
+
+/// The stateless part of a post: validation, normalisation, field stripping, the
+/// clean text and the identity.
+/// `keep` turns the value into what is kept of the record as read.
+fn prepare_post(options: &Options, value: Value, keep: impl FnOnce(Value) -> Original) -> ReadyPost {
+    let parts = normalise_post(&value).map(|(normalised, source, id, fresh)| {
+        let mut out = if options.normalise { normalised } else { value.clone() };
+        let was_normalised = options.normalise && out != value;
+        let stripped = options.strip_extra && strip(&mut out, &POST_FIELDS);
+        let identity = hash(&[&source, &id]);
+        let global = out.get("volume_scope").and_then(Value::as_str) == Some("global");
+        let json = out.to_string();
+        PostParts { out: PostText { json, global }, was_normalised, stripped, source, id, fresh, identity }
+    });
+    ReadyPost { value: keep(value), parts }
+}
+
+/// [`prepare_post`] for a post read from `text`: the value is not kept (the text is),
+/// so it is normalised in place rather than in a copy compared with it afterwards.
+fn prepare_read_post(options: &Options, mut value: Value, text: &str) -> ReadyPost {
+    let original = Original::Text(text.to_owned());
+    if !options.normalise || !value.is_object() {
+        return prepare_post(options, value, |_| original);
+    }
+    let Value::Object(obj) = &mut value else {
+        return prepare_post(options, value, |_| original);
+    };
+    let parts = normalise_post_in_place(obj).map(|(was_normalised, source, id, fresh)| {
+        let stripped = options.strip_extra && strip(&mut value, &POST_FIELDS);
+        let identity = hash(&[&source, &id]);
+        let global = value.get("volume_scope").and_then(Value::as_str) == Some("global");
+        let json = value.to_string();
+        PostParts { out: PostText { json, global }, was_normalised, stripped, source, id, fresh, identity }
+    });
+    ReadyPost { value: original, parts }
+}
+
+/// [`normalise_post`] on the record itself: the same checks in the same order (so the
+/// same first error), the same values written, and whether any changed (what
+/// comparing a normalised copy with the record tells).
+fn normalise_post_in_place(obj: &mut Map<String, Value>) -> Result<(bool, String, String, Freshness), String> {
+    let source = required_string(obj, "source")?;
+    let id = id_string("id", obj.get("id"))?;
+    let mut changed = set(obj, "source", Value::String(source.clone()));
+    changed |= set(obj, "id", Value::String(id.clone()));
+    for field in ["url", "lang", "trend", "run_id"] {
+        optional_string(field, obj.get(field))?;
+    }
+    match obj.get("text") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            if let std::borrow::Cow::Owned(decoded) = html_escape::decode_html_entities(s) {
+                changed |= set(obj, "text", Value::String(decoded));
+            }
+        }
+        Some(other) => return Err(format!("text: expected a string, found {}", json_kind(other))),
+    }
+    let mut observed_ms = i64::MIN;
+    for field in ["created_at", "observed_at"] {
+        match obj.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => {
+                let t = parse_time(s).map_err(|e| format!("{field}: {s:?} is not an RFC 3339 time ({e})"))?;
+                if field == "observed_at" {
+                    observed_ms = t.timestamp_millis();
+                }
+                changed |= set(obj, field, Value::String(format_time(&t)));
+            }
+            Some(other) => return Err(format!("{field}: expected a string, found {}", json_kind(other))),
+        }
+    }
+    for field in ["parent_id", "quote_of"] {
+        match obj.get(field) {
+            None | Some(Value::Null) => {}
+            some => {
+                let clean = id_string(field, some)?;
+                changed |= set(obj, field, Value::String(clean));
+            }
+        }
+    }
+    match obj.get_mut("author") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(author)) => {
+            let author_id = id_string("author.id", author.get("id"))?;
+            optional_string("author.handle", author.get("handle"))?;
+            let followers = match author.contains_key("followers") {
+                true => Some(count("author.followers", author.get("followers"), 0)?),
+                false => None,
+            };
+            changed |= set(author, "id", Value::String(author_id));
+            if let Some(followers) = followers {
+                changed |= set(author, "followers", followers.map_or(Value::Null, |n| Value::Number(n.into())));
+            }
+        }
+        Some(other) => return Err(format!("author: expected an object, found {}", json_kind(other))),
+    }
+    let mut total = 0i64;
+    match obj.get_mut("metrics") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(metrics)) => {
+            for field in METRICS {
+                if metrics.contains_key(field) {
+                    let n = count(&format!("metrics.{field}"), metrics.get(field), 0)?;
+                    total = total.saturating_add(n.unwrap_or(0));
+                    changed |= set(metrics, field, n.map_or(Value::Null, |n| Value::Number(n.into())));
+                }
+            }
+        }
+        Some(other) => return Err(format!("metrics: expected an object, found {}", json_kind(other))),
+    }
+    Ok((changed, source, id, (observed_ms, total)))
+}
+
+/// The (snapshot, key, volume) group of a trend and its place, for the global-volume
+/// rule; `fields` are the source, time, key and place id.
+fn group_of(options: &Options, fields: [&str; 4], volume: Option<i64>) -> Option<(u128, u128)> {
+    let [source, observed_at, key, place_id] = fields;
+    match (options.flag_global, volume) {
+        (true, Some(volume)) => {
+            let volume = volume.to_le_bytes();
+            let group = hash_bytes([source.as_bytes(), observed_at.as_bytes(), key.as_bytes(), &volume].into_iter());
+            Some((group, hash(&[place_id])))
+        }
+        _ => None,
+    }
+}
+
+/// A fast-path trend's checked values, borrowed from the line and the caches.
+struct CheckedFast<'a> {
+    source: &'a str,
+    place_id: Cow<'a, str>,
+    name: &'a str,
+    key: &'a str,
+    observed_at: &'a str,
+    volume: Option<i64>,
+    rank: Option<i64>,
+}
+
 /// The checks of [`check_trend`] on a trend of the fast path; `None` when any fails.
-fn check_fast(raw: &RawTrend<'_>) -> Option<CheckedTrend> {
-    let trimmed = |s: &Option<Cow<'_, str>>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+fn check_fast<'a>(raw: &'a RawTrend<'_>, caches: &'a mut Caches) -> Option<CheckedFast<'a>> {
+    let trimmed = |s: &'a Option<Cow<'_, str>>| s.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let source = trimmed(&raw.source)?;
     let name = trimmed(&raw.name)?;
-    let key = fast_key(&name).into_owned();
+    let key = caches.keys.key(name);
     if key.is_empty() {
         return None;
     }
     let place_id = match raw.place.as_ref()?.id.as_ref()? {
-        Count::Text(s) if !s.trim().is_empty() => s.trim().to_owned(),
-        Count::Int(i) => i.to_string(),
+        Count::Text(s) if !s.trim().is_empty() => Cow::Borrowed(s.trim()),
+        Count::Int(i) => Cow::Owned(i.to_string()),
         _ => return None,
     };
-    let observed_at = time(raw.observed_at.as_deref()?).ok()?;
-    let value = |c: &Option<Count<'_>>| -> Option<Option<Value>> {
-        match c {
-            None => Some(None),
-            Some(Count::Null) => Some(Some(Value::Null)),
-            Some(Count::Int(i)) => Some(Some(Value::Number((*i).into()))),
-            Some(Count::Text(s)) => Some(Some(Value::String(s.to_string()))),
-            Some(Count::Other) => None,
-        }
-    };
-    let volume = count("volume", value(&raw.volume)?.as_ref(), 0).ok()?;
-    let rank = count("rank", value(&raw.rank)?.as_ref(), 1).ok()?;
-    Some(CheckedTrend { source, place_id, name, key, observed_at, volume, rank })
+    let observed_at = caches.time.time(raw.observed_at.as_deref()?)?;
+    let volume = fast_count(raw.volume.as_ref(), 0)?;
+    let rank = fast_count(raw.rank.as_ref(), 1)?;
+    Some(CheckedFast { source, place_id, name, key, observed_at, volume, rank })
+}
+
+/// [`count`] on a count of the fast path; `None` where it would fail.
+fn fast_count(c: Option<&Count<'_>>, min: i64) -> Option<Option<i64>> {
+    match c {
+        None | Some(Count::Null) => Some(None),
+        Some(Count::Int(i)) => (*i >= min).then_some(Some(*i)),
+        Some(Count::Text(s)) => count("", Some(&Value::String(s.to_string())), min).ok(),
+        Some(Count::Other) => None,
+    }
 }
 
 /// A 128-bit hash of fields, each followed by a byte that never occurs in UTF-8 so
 /// that `("ab", "c")` and `("a", "bc")` differ.
 fn hash(fields: &[&str]) -> u128 {
-    let mut h = Xxh3::new();
-    for f in fields {
-        h.update(f.as_bytes());
-        h.update(&[0xff]);
+    hash_bytes(fields.iter().map(|f| f.as_bytes()))
+}
+
+/// XXH3-128 of the fields each followed by `0xff`. The fields of an identity are
+/// short: they are laid end to end on the stack and hashed at once, which gives the
+/// streaming hasher's digest (the same bytes) for a fraction of its cost.
+fn hash_bytes<'a>(fields: impl Iterator<Item = &'a [u8]> + Clone) -> u128 {
+    let mut buf = [0u8; 256];
+    let mut len = 0;
+    for f in fields.clone() {
+        let end = len + f.len() + 1;
+        let Some(slot) = buf.get_mut(len..end) else {
+            let mut h = Xxh3::new();
+            for f in fields {
+                h.update(f);
+                h.update(&[0xff]);
+            }
+            return h.digest128();
+        };
+        let (field, sep) = slot.split_at_mut(f.len());
+        field.copy_from_slice(f);
+        sep.fill(0xff);
+        len = end;
     }
-    h.digest128()
+    xxhash_rust::xxh3::xxh3_128(buf.get(..len).unwrap_or_default())
 }
 
 /// Sets `obj[key]`, reporting whether the value changed.
@@ -906,6 +1337,79 @@ mod tests {
             };
             assert_eq!(parse(&g), parse(&f));
         }
+    }
+
+    #[test]
+    fn posts_normalised_in_place_agree_with_the_copy() {
+        let base = post("7", "2026-11-22T01:00:00+01:00", json!("1,000"));
+        let mut cases = vec![base.clone(), json!({"kind":"post","source":"x","id":"1"}), json!({"kind":"post"})];
+        let edits: [(&str, Value); 14] = [
+            ("source", json!(" x ")),
+            ("id", json!(12)),
+            ("id", json!("")),
+            ("text", json!("plain")),
+            ("text", json!(5)),
+            ("created_at", json!("soon")),
+            ("observed_at", Value::Null),
+            ("parent_id", json!(99)),
+            ("quote_of", json!([1])),
+            ("author", json!({"id":"9","handle":"ana"})),
+            ("author", json!({"id":"9","followers":7})),
+            ("author", json!({"handle":3})),
+            ("metrics", json!({"likes":-1})),
+            ("lang", json!(1)),
+        ];
+        for (field, v) in edits {
+            let mut p = base.clone();
+            p[field] = v;
+            cases.push(p);
+        }
+        if let Ok((clean, ..)) = normalise_post(&base) {
+            cases.push(clean);
+        }
+        let (mut changed, mut unchanged) = (false, false);
+        for case in cases {
+            let text = case.to_string();
+            let copy = prepare_post(&Options::default(), case.clone(), Original::Value);
+            let in_place = prepare_read_post(&Options::default(), case.clone(), &text);
+            match (&copy.parts, &in_place.parts) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(
+                        (&a.out, a.was_normalised, a.stripped, &a.source, &a.id, a.fresh, a.identity),
+                        (&b.out, b.was_normalised, b.stripped, &b.source, &b.id, b.fresh, b.identity),
+                        "{case}"
+                    );
+                    changed |= a.was_normalised;
+                    unchanged |= !a.was_normalised;
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("{case}: {a:?} / {b:?}"),
+            }
+            assert_eq!(in_place.value.into_value(), case);
+        }
+        assert!(changed && unchanged);
+    }
+
+    #[test]
+    fn hashes_at_once_are_the_streaming_ones_and_cached_keys_the_keys() {
+        let long = "x".repeat(300);
+        for fields in [&["a", "bc"][..], &["ab", "c"], &[], &["", "São", "#T"], &[&long, "y"], &["y", &long]] {
+            let mut h = Xxh3::new();
+            for f in fields {
+                h.update(f.as_bytes());
+                h.update(&[0xff]);
+            }
+            assert_eq!(hash(fields), h.digest128(), "{fields:?}");
+        }
+        assert_ne!(hash(&["ab", "c"]), hash(&["a", "bc"]));
+        let mut cache = KeyCache::default();
+        for round in 0..3 {
+            for i in 0..(KEY_CACHE + 10) {
+                let name = format!("Fé {}", (i * 7 + round) % (KEY_CACHE + 50));
+                assert_eq!(cache.key(&name), trend_key(&name));
+            }
+        }
+        assert!(cache.keys.len() <= KEY_CACHE);
     }
 
     #[test]
