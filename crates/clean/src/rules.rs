@@ -449,7 +449,10 @@ impl Cleaner {
     /// have done with it, the work that needs no state of the cleaner already done.
     pub fn push_ready(&mut self, line: u64, bytes: usize, ready: Ready, text: &str, heads: &Arc<String>) {
         match ready {
-            Ready::Trend(trend) => self.trend_ready(line, bytes, trend, text, heads),
+            Ready::Trend(trend) => {
+                self.trend_ready(line, bytes, trend, text, heads);
+                self.settle();
+            }
             Ready::NullVolume => {
                 let reason = "volume: null (the provider gave no count)".to_owned();
                 let record = original(text);
@@ -464,8 +467,7 @@ impl Cleaner {
     }
 
     /// A fast-path trend past validation and the null-volume rule: dedupe, then the
-    /// window. The window is not released here (nor was it by the fast path before
-    /// lines were prepared apart), so the output is the same.
+    /// window (released by the caller, as after any record).
     fn trend_ready(&mut self, line: u64, bytes: usize, t: ReadyTrend, text: &str, heads: &Arc<String>) {
         if self.options.dedupe {
             if self.trends_seen.get(&t.id).is_some() {
@@ -1505,6 +1507,26 @@ mod tests {
         assert_eq!(changes.post_updates, 1);
         // The stale copy (line 5) meets the fresher one still in the window.
         assert!(matches!(&events[events.len() - 2], Event::Drop { rule: "duplicate", line: Some(5), .. }));
+    }
+
+    #[test]
+    fn trends_alone_keep_the_window_to_its_size() {
+        // Trends on the fast path must release the window as every other record does:
+        // an input of trends only would otherwise hold all of it in memory.
+        let mut c = Cleaner::new(Options { window: 3, ..Options::default() });
+        let mut written = 0;
+        for i in 0..50 {
+            let mut t = trend(json!(i));
+            t["name"] = json!(format!("t{i}"));
+            let text = t.to_string();
+            let raw = crate::fast::read_trend(&text).unwrap();
+            assert!(c.push_fast(i + 1, text.len(), raw, &text), "line {i} took the fast path");
+            assert!(c.window.len() <= 3, "{} records waiting after line {i}", c.window.len());
+            written += std::iter::from_fn(|| c.next_event()).filter(|e| matches!(e, Event::Write(_))).count();
+        }
+        c.finish();
+        written += std::iter::from_fn(|| c.next_event()).filter(|e| matches!(e, Event::Write(_))).count();
+        assert_eq!(written, 50);
     }
 
     #[test]
