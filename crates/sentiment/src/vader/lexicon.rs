@@ -70,9 +70,10 @@ impl Hasher for FxHasher {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf) ^ ((rest.len() as u64) << 59));
+            // Assembled byte by byte (the same little-endian value): copying
+            // a slice of variable length into a buffer is a memcpy call.
+            let tail = rest.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            self.add(tail ^ ((rest.len() as u64) << 59));
         }
     }
 
