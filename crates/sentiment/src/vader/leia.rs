@@ -44,16 +44,18 @@
 //! Python build's (Unicode 14 for CPython 3.11); only code points assigned
 //! since then can decompose differently.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
 use unicode_normalization::UnicodeNormalization;
 
+use smallvec::SmallVec;
+
 use super::lexicon::{self, FxBuild, LexiconError, WordMap};
 use super::rules::{B_DECR, B_INCR, Dialect, but_check};
-use super::text::{py_isupper, py_lower, py_split};
-use super::{Scores, Token, score_valence, valence_at};
+use super::text::py_split;
+use super::{INLINE_TOKENS, LOWER_BUF, Scores, Sentiments, Token, Tokens, lexicon_len, score_valence, valence_at};
 
 /// LeIA's word lexicon (about 7,450 entries, translated from VADER's).
 pub const BUILTIN_LEXICON: &str = include_str!("../../data/leia/vader_lexicon_ptbr.txt");
@@ -71,14 +73,17 @@ static BUILTIN: LazyLock<SentimentIntensityAnalyzer> = LazyLock::new(|| {
     })
 });
 
-/// The Portuguese word tables.
+/// The Portuguese tables that are not flags of the word map: single-word
+/// boosters and negations are recorded in the analyser's word map, next to
+/// the lexicon entries, so that each token is looked up once.
 #[derive(Default)]
 pub(crate) struct Portuguese {
-    boosters: HashMap<Box<str>, f64, FxBuild>,
     /// Multi-word boosters, split on single spaces as the reference joins
     /// tokens to compare them.
     phrases: Vec<(Vec<Box<str>>, f64)>,
-    negations: HashSet<Box<str>, FxBuild>,
+    /// Sizes of the booster and negation tables, for `Debug`.
+    boosters: usize,
+    negations: usize,
 }
 
 impl Dialect for Portuguese {
@@ -89,22 +94,13 @@ impl Dialect for Portuguese {
     const WITHOUT: &'static str = "sem";
     // Accented in the reference, after its own accent removal: never matches.
     const DOUBT: &'static str = "dúvida";
-
-    #[inline]
-    fn booster(&self, word: &str) -> Option<f64> {
-        self.boosters.get(word).copied()
-    }
+    const CONTRACTION_NEGATES: bool = false;
 
     fn booster_phrase(&self, words: &[&str]) -> Option<f64> {
         self.phrases
             .iter()
             .find(|(phrase, _)| phrase.len() == words.len() && phrase.iter().zip(words).all(|(a, b)| **a == **b))
             .map(|(_, v)| *v)
-    }
-
-    #[inline]
-    fn negated(&self, word: &str) -> bool {
-        self.negations.contains(word)
     }
 
     // LeIA's table of special-case idioms is empty ("TODO: Portuguese").
@@ -122,9 +118,11 @@ impl Portuguese {
     /// Reads the booster and negation files as the reference does: each line
     /// stripped; a booster line's last space-separated field says `INCR`
     /// (anything else counts as a dampener) and the fields before it, joined
-    /// by spaces, are the key; later lines win.
-    fn parse(boosters: &str, negations: &str) -> Self {
+    /// by spaces, are the key; later lines win. Single-word boosters and the
+    /// negations go into `words`.
+    fn parse(boosters: &str, negations: &str, words: &mut WordMap) -> Self {
         let mut out = Self::default();
+        let mut singles: HashMap<Box<str>, f64, FxBuild> = HashMap::default();
         let mut phrases: HashMap<Box<str>, f64, FxBuild> = HashMap::default();
         for line in boosters.lines() {
             let line = line.trim();
@@ -133,14 +131,22 @@ impl Portuguese {
             if key.contains(' ') {
                 phrases.insert(key.into(), value);
             } else {
-                out.boosters.insert(key.into(), value);
+                singles.insert(key.into(), value);
             }
+        }
+        out.boosters = singles.len() + phrases.len();
+        for (word, value) in singles {
+            words.entry(word).or_default().set_booster(value);
         }
         let mut phrases: Vec<_> = phrases.into_iter().collect();
         // Deterministic order; keys are distinct, so at most one can match.
         phrases.sort_by(|a, b| a.0.cmp(&b.0));
         out.phrases = phrases.into_iter().map(|(k, v)| (k.split(' ').map(Box::from).collect(), v)).collect();
-        out.negations = negations.lines().map(|l| Box::from(l.trim())).collect();
+        for line in negations.lines() {
+            let entry = words.entry(line.trim().into()).or_default();
+            out.negations += usize::from(!entry.negation);
+            entry.negation = true;
+        }
         out
     }
 }
@@ -159,9 +165,9 @@ pub type Analyzer = SentimentIntensityAnalyzer;
 impl fmt::Debug for SentimentIntensityAnalyzer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("leia::SentimentIntensityAnalyzer")
-            .field("lexicon_entries", &self.lexicon.len())
-            .field("boosters", &(self.dialect.boosters.len() + self.dialect.phrases.len()))
-            .field("negations", &self.dialect.negations.len())
+            .field("lexicon_entries", &self.lexicon_len())
+            .field("boosters", &self.dialect.boosters)
+            .field("negations", &self.dialect.negations)
             .finish()
     }
 }
@@ -208,7 +214,7 @@ const FIRST_SCAN_LIMIT: usize = 64;
 
 /// For every token, the index of the first token written the same way: the
 /// reference scores a token at `list.index(token)`.
-fn first_occurrences(words: &[&str]) -> Vec<usize> {
+fn first_occurrences(words: &[&str]) -> SmallVec<[usize; INLINE_TOKENS]> {
     if words.len() <= FIRST_SCAN_LIMIT {
         return (0..words.len()).map(|k| words[..k].iter().position(|w| *w == words[k]).unwrap_or(k)).collect();
     }
@@ -226,8 +232,12 @@ impl SentimentIntensityAnalyzer {
     /// An analyser from texts in LeIA's formats: the word lexicon
     /// (`word<TAB>valence`), the booster file and the negation file.
     pub fn with_tables(lexicon_text: &str, boosters: &str, negations: &str) -> Result<Self, LexiconError> {
-        let lexicon: WordMap = lexicon::parse_words(lexicon_text)?.into_iter().collect();
-        Ok(Self { lexicon: Arc::new(lexicon), dialect: Arc::new(Portuguese::parse(boosters, negations)) })
+        let mut words = WordMap::default();
+        for (word, valence) in lexicon::parse_words(lexicon_text)? {
+            words.entry(word).or_default().set_valence(valence);
+        }
+        let dialect = Portuguese::parse(boosters, negations, &mut words);
+        Ok(Self { lexicon: Arc::new(words), dialect: Arc::new(dialect) })
     }
 
     /// Adds or overrides word entries from text in the word-lexicon format
@@ -242,45 +252,41 @@ impl SentimentIntensityAnalyzer {
         let count = entries.len();
         let lexicon = Arc::make_mut(&mut self.lexicon);
         for (word, valence) in entries {
-            lexicon.insert(fold(&word).into(), valence);
+            lexicon.entry(fold(&word).into()).or_default().set_valence(valence);
         }
         Ok(count)
     }
 
     /// The lexicon valence stored for `word` exactly as written, if any.
     pub fn lexicon_valence(&self, word: &str) -> Option<f64> {
-        self.lexicon.get(word).copied()
+        self.lexicon.get(word).and_then(|w| w.valence())
     }
 
     /// Number of word entries in the lexicon.
     pub fn lexicon_len(&self) -> usize {
-        self.lexicon.len()
+        lexicon_len(&self.lexicon)
     }
 
     /// Scores `text`. Never panics; cost is linear in the length of the text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
         let text = fold(text);
-        let words: Vec<&str> = py_split(&text).filter(|t| t.len() > 1).map(strip_token).collect();
+        let words: SmallVec<[&str; INLINE_TOKENS]> = py_split(&text).filter(|t| t.len() > 1).map(strip_token).collect();
         if words.is_empty() {
             return Scores::NEUTRAL_EMPTY;
         }
-        let tokens: Vec<Token<'_>> = words
-            .iter()
-            .map(|&word| {
-                let lower = py_lower(word);
-                let valence = self.lexicon.get(&*lower).copied();
-                Token { lower, valence, upper: py_isupper(word) }
-            })
-            .collect();
+        let mut buf = [0u8; LOWER_BUF];
+        let mut free = &mut buf[..];
+        let mut tokens = Tokens::new();
+        tokens.extend(words.iter().map(|&word| Token::new::<Portuguese>(word, &self.lexicon, &mut free)));
 
         let shouted = tokens.iter().filter(|t| t.upper).count();
         let cap_diff = shouted > 0 && shouted < tokens.len();
 
         let dialect = &*self.dialect;
         let first = first_occurrences(&words);
-        let mut sentiments = Vec::with_capacity(tokens.len());
+        let mut sentiments = Sentiments::with_capacity(tokens.len());
         for (k, token) in tokens.iter().enumerate() {
-            let modifier_only = dialect.booster(&token.lower).is_some();
+            let modifier_only = token.booster.is_some();
             sentiments.push(if modifier_only { 0.0 } else { valence_at(dialect, &tokens, first[k], cap_diff) });
         }
 
@@ -303,13 +309,15 @@ mod tests {
         // "feliz" appears four times in the file; the last line wins, as in a dict.
         assert_eq!(a.lexicon_valence("feliz"), Some(3.1));
         assert_eq!(SentimentIntensityAnalyzer::new().lexicon_len(), a.lexicon_len());
-        assert_eq!(a.dialect.booster("extremamente"), Some(B_INCR));
-        assert_eq!(a.dialect.booster("quase"), Some(B_DECR));
-        assert_eq!(a.dialect.booster("muito"), None);
+        let booster = |w: &str| a.lexicon.get(w).and_then(|i| i.booster());
+        let negated = |w: &str| a.lexicon.get(w).is_some_and(|i| i.negation);
+        assert_eq!(booster("extremamente"), Some(B_INCR));
+        assert_eq!(booster("quase"), Some(B_DECR));
+        assert_eq!(booster("muito"), None);
         assert_eq!(a.dialect.booster_phrase(&["um", "pouco"]), Some(B_DECR));
         assert_eq!(a.dialect.booster_phrase(&["mais", "ou", "menos"]), Some(B_DECR));
-        assert!(a.dialect.negated("nao"));
-        assert!(a.dialect.negated("raramente") && !a.dialect.negated("nunca") && !a.dialect.negated("sem"));
+        assert!(negated("nao"));
+        assert!(negated("raramente") && !negated("nunca") && !negated("sem"));
     }
 
     #[test]
@@ -334,10 +342,10 @@ mod tests {
     #[test]
     fn first_occurrence_both_ways() {
         let words: Vec<&str> = "a b a c b".split(' ').collect();
-        assert_eq!(first_occurrences(&words), [0, 1, 0, 3, 1]);
+        assert_eq!(first_occurrences(&words)[..], [0, 1, 0, 3, 1]);
         let long: Vec<String> = (0..200).map(|i| format!("w{}", i % 7)).collect();
         let long: Vec<&str> = long.iter().map(String::as_str).collect();
         let scanned: Vec<usize> = (0..long.len()).map(|k| long.iter().position(|w| *w == long[k]).unwrap()).collect();
-        assert_eq!(first_occurrences(&long), scanned);
+        assert_eq!(first_occurrences(&long)[..], scanned[..]);
     }
 }

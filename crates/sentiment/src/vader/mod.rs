@@ -29,9 +29,10 @@ use std::fmt;
 use std::sync::{Arc, LazyLock};
 
 pub use lexicon::LexiconError;
-use lexicon::{EmojiMap, WordMap};
-use rules::{ALPHA, C_INCR, Dialect, English, N_SCALAR, booster, but_check, py_round};
-use text::{py_isupper, py_lower, py_split, strip_punc_if_word};
+use lexicon::{EmojiMap, WordInfo, WordMap};
+use rules::{ALPHA, C_INCR, Dialect, English, N_SCALAR, add_english_modifiers, but_check, has_contraction, py_round};
+use smallvec::SmallVec;
+use text::{ascii_lower_into, py_isupper, py_lower, py_split, scan_bytes, strip_punc_if_word};
 
 /// The stock VADER word lexicon (about 7,500 entries).
 pub const BUILTIN_LEXICON: &str = include_str!("../../data/vader_lexicon.txt");
@@ -80,7 +81,7 @@ pub type Analyzer = SentimentIntensityAnalyzer;
 impl fmt::Debug for SentimentIntensityAnalyzer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SentimentIntensityAnalyzer")
-            .field("lexicon_entries", &self.lexicon.len())
+            .field("lexicon_entries", &self.lexicon_len())
             .field("emoji_entries", &self.emojis.len())
             .finish()
     }
@@ -95,14 +96,48 @@ impl Default for SentimentIntensityAnalyzer {
 /// One whitespace-separated token after punctuation stripping, with what the
 /// rules ask of it precomputed once.
 struct Token<'a> {
+    /// Borrowed from the text, or from the per-text lower-casing buffer.
     lower: Cow<'a, str>,
     /// Lexicon valence of the lower-cased token, if it is a lexicon word.
     valence: Option<f64>,
+    /// Valence change, if the token is a single-word booster or dampener.
+    booster: Option<f64>,
+    /// Whether the token negates the words after it.
+    negation: bool,
     /// Python `isupper()` of the token as written.
     upper: bool,
 }
 
-impl Token<'_> {
+/// Tokens and per-token scores of one text. Short texts (the common case:
+/// posts, titles) fit inline, so scoring them allocates nothing.
+type Tokens<'a> = SmallVec<[Token<'a>; INLINE_TOKENS]>;
+type Sentiments = SmallVec<[f64; INLINE_TOKENS]>;
+const INLINE_TOKENS: usize = 32;
+
+/// Bytes of stack space for the lower-cased copies of one text's ASCII tokens
+/// that have capitals; beyond it they are allocated.
+const LOWER_BUF: usize = 512;
+
+impl<'a> Token<'a> {
+    /// Reads `word` (already stripped of punctuation): lower-cases it, into
+    /// `buf` when it is ASCII, and looks it up once in `words`.
+    fn new<D: Dialect>(word: &'a str, words: &WordMap, buf: &mut &'a mut [u8]) -> Self {
+        let scan = scan_bytes(word);
+        let (lower, upper) = if scan.non_ascii {
+            (py_lower(word), py_isupper(word))
+        } else if scan.upper {
+            let lower =
+                ascii_lower_into(word, buf).map_or_else(|| Cow::Owned(word.to_ascii_lowercase()), Cow::Borrowed);
+            (lower, !scan.lower)
+        } else {
+            (Cow::Borrowed(word), false)
+        };
+        let info = words.get(&*lower).copied().unwrap_or_default();
+        // Lower-casing never adds an ASCII apostrophe.
+        let negation = info.negation || (D::CONTRACTION_NEGATES && scan.apostrophe && has_contraction(&lower));
+        Token { lower, valence: info.valence(), booster: info.booster(), negation, upper }
+    }
+
     fn is(&self, word: &str) -> bool {
         self.lower == word
     }
@@ -129,8 +164,11 @@ impl SentimentIntensityAnalyzer {
         Ok(analyzer)
     }
 
+    /// No lexicon words yet, but the English modifiers, which share the map.
     fn empty() -> Self {
-        Self { lexicon: Arc::new(WordMap::default()), emojis: Arc::new(EmojiMap::default()), ascii_emoji: false }
+        let mut words = WordMap::default();
+        add_english_modifiers(&mut words);
+        Self { lexicon: Arc::new(words), emojis: Arc::new(EmojiMap::default()), ascii_emoji: false }
     }
 
     /// Adds or overrides word entries from text in the word-lexicon format
@@ -142,7 +180,7 @@ impl SentimentIntensityAnalyzer {
         let lexicon = Arc::make_mut(&mut self.lexicon);
         lexicon.reserve(count);
         for (word, valence) in entries {
-            lexicon.insert(word, valence);
+            lexicon.entry(word).or_default().set_valence(valence);
         }
         Ok(count)
     }
@@ -150,25 +188,25 @@ impl SentimentIntensityAnalyzer {
     /// The lexicon valence stored for `word` exactly as written (no case
     /// folding), if any.
     pub fn lexicon_valence(&self, word: &str) -> Option<f64> {
-        self.lexicon.get(word).copied()
+        self.lexicon.get(word).and_then(|w| w.valence())
     }
 
     /// Number of word entries in the lexicon.
     pub fn lexicon_len(&self) -> usize {
-        self.lexicon.len()
+        lexicon_len(&self.lexicon)
     }
 
     /// Scores `text`. Never panics; cost is linear in the length of the text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
         let text = self.replace_emoji(text);
-        let tokens: Vec<Token<'_>> = py_split(&text)
-            .map(|raw| {
-                let word = strip_punc_if_word(raw);
-                let lower = py_lower(word);
-                let valence = self.lexicon.get(&*lower).copied();
-                Token { lower, valence, upper: py_isupper(word) }
-            })
-            .collect();
+        let mut buf = [0u8; LOWER_BUF];
+        let mut free = &mut buf[..];
+        // Extended in place rather than collected, which would move the
+        // inline array.
+        let mut tokens = Tokens::new();
+        tokens.extend(
+            py_split(&text).map(|raw| Token::new::<English>(strip_punc_if_word(raw), &self.lexicon, &mut free)),
+        );
         if tokens.is_empty() {
             return Scores::NEUTRAL_EMPTY;
         }
@@ -178,11 +216,11 @@ impl SentimentIntensityAnalyzer {
         let shouted = tokens.iter().filter(|t| t.upper).count();
         let cap_diff = shouted > 0 && shouted < tokens.len();
 
-        let mut sentiments = Vec::with_capacity(tokens.len());
+        let mut sentiments = Sentiments::with_capacity(tokens.len());
         for i in 0..tokens.len() {
             let token = &tokens[i];
             let modifier_only =
-                booster(&token.lower).is_some() || (token.is("kind") && tokens.get(i + 1).is_some_and(|t| t.is("of")));
+                token.booster.is_some() || (token.is("kind") && tokens.get(i + 1).is_some_and(|t| t.is("of")));
             sentiments.push(if modifier_only { 0.0 } else { valence_at(&English, &tokens, i, cap_diff) });
         }
 
@@ -272,14 +310,14 @@ fn valence_at<D: Dialect>(dialect: &D, tokens: &[Token<'_>], i: usize, cap_diff:
         if prev.valence.is_some() {
             continue;
         }
-        let mut s = scalar_inc_dec(dialect, prev, valence, cap_diff);
+        let mut s = scalar_inc_dec(prev, valence, cap_diff);
         if start == 1 && s != 0.0 {
             s *= 0.95;
         } else if start == 2 && s != 0.0 {
             s *= 0.9;
         }
         valence += s;
-        valence = negation_check(dialect, valence, tokens, start, i);
+        valence = negation_check::<D>(valence, tokens, start, i);
         if start == 2 {
             valence = special_idioms_check(dialect, valence, tokens, i);
         }
@@ -290,8 +328,8 @@ fn valence_at<D: Dialect>(dialect: &D, tokens: &[Token<'_>], i: usize, cap_diff:
 
 /// Contribution of a booster or dampener word, signed to follow `valence` and
 /// strengthened when the modifier itself is shouted.
-fn scalar_inc_dec<D: Dialect>(dialect: &D, modifier: &Token<'_>, valence: f64, cap_diff: bool) -> f64 {
-    let Some(mut scalar) = dialect.booster(&modifier.lower) else {
+fn scalar_inc_dec(modifier: &Token<'_>, valence: f64, cap_diff: bool) -> f64 {
+    let Some(mut scalar) = modifier.booster else {
         return 0.0;
     };
     if valence < 0.0 {
@@ -310,12 +348,13 @@ fn scalar_inc_dec<D: Dialect>(dialect: &D, modifier: &Token<'_>, valence: f64, c
 /// Negation by the word `start + 1` positions back, with the reference's
 /// exceptions. At distance 3 Python's `and`/`or` precedence makes any "so" or
 /// "this" directly before the word an intensifier, with or without "never".
-fn negation_check<D: Dialect>(dialect: &D, valence: f64, tokens: &[Token<'_>], start: usize, i: usize) -> f64 {
+fn negation_check<D: Dialect>(valence: f64, tokens: &[Token<'_>], start: usize, i: usize) -> f64 {
     let word = |k: usize| tokens[k].lower.as_ref();
+    let negated = |k: usize| tokens[k].negation;
     let intensifier = |w: &str| D::NEVER_INTENSIFIERS.contains(&w);
     match start {
         0 => {
-            if dialect.negated(word(i - 1)) {
+            if negated(i - 1) {
                 return valence * N_SCALAR;
             }
         }
@@ -324,7 +363,7 @@ fn negation_check<D: Dialect>(dialect: &D, valence: f64, tokens: &[Token<'_>], s
                 return valence * 1.25;
             } else if word(i - 2) == D::WITHOUT && word(i - 1) == D::DOUBT {
                 return valence;
-            } else if dialect.negated(word(i - 2)) {
+            } else if negated(i - 2) {
                 return valence * N_SCALAR;
             }
         }
@@ -333,7 +372,7 @@ fn negation_check<D: Dialect>(dialect: &D, valence: f64, tokens: &[Token<'_>], s
                 return valence * 1.25;
             } else if word(i - 3) == D::WITHOUT && (word(i - 2) == D::DOUBT || word(i - 1) == D::DOUBT) {
                 return valence;
-            } else if dialect.negated(word(i - 3)) {
+            } else if negated(i - 3) {
                 return valence * N_SCALAR;
             }
         }
@@ -393,13 +432,17 @@ fn least_check(valence: f64, tokens: &[Token<'_>], i: usize) -> f64 {
 /// Emphasis from exclamation marks (up to 4) and from two or more question
 /// marks, counted over the whole (emoji-expanded) text.
 fn punctuation_emphasis(text: &str) -> f64 {
+    // Branch-free counts into byte-wide counters, which the compiler turns
+    // into 16-byte vector compares; a chunk of 255 bytes cannot overflow them.
     let (mut bangs, mut questions) = (0usize, 0usize);
-    for b in text.bytes() {
-        match b {
-            b'!' => bangs += 1,
-            b'?' => questions += 1,
-            _ => {}
+    for chunk in text.as_bytes().chunks(255) {
+        let (mut b, mut q) = (0u8, 0u8);
+        for &c in chunk {
+            b += u8::from(c == b'!');
+            q += u8::from(c == b'?');
         }
+        bangs += usize::from(b);
+        questions += usize::from(q);
     }
     let ep = bangs.min(4) as f64 * 0.292;
     let qm = match questions {
@@ -408,6 +451,11 @@ fn punctuation_emphasis(text: &str) -> f64 {
         _ => 0.96,
     };
     ep + qm
+}
+
+/// Number of lexicon words in `words` (the map also holds modifiers).
+fn lexicon_len(words: &WordMap) -> usize {
+    words.values().filter(|w: &&WordInfo| w.valence().is_some()).count()
 }
 
 fn normalize(score: f64) -> f64 {

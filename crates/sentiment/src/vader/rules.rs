@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::lexicon::FxBuild;
+use super::lexicon::{FxBuild, WordMap};
 
 /// Valence added by an intensifier ("very") or subtracted by a dampener.
 pub(crate) const B_INCR: f64 = 0.293;
@@ -34,14 +34,13 @@ pub(crate) trait Dialect {
     /// "without doubt" is not a negation.
     const WITHOUT: &'static str;
     const DOUBT: &'static str;
+    /// Any token containing `n't` negates, whether listed or not.
+    const CONTRACTION_NEGATES: bool;
 
-    /// Valence change of a single-word booster or dampener.
-    fn booster(&self, word: &str) -> Option<f64>;
     /// Valence change of a multi-word booster, matched against 2 or 3
-    /// consecutive lower-cased tokens.
+    /// consecutive lower-cased tokens. (Single-word boosters and negations
+    /// are flags of the word map, see [`super::lexicon::WordInfo`].)
     fn booster_phrase(&self, words: &[&str]) -> Option<f64>;
-    /// Whether one lower-cased token negates.
-    fn negated(&self, word: &str) -> bool;
     /// Two- and three-word special-case phrases whose valence replaces the
     /// computed one.
     fn special_pair(&self, first: &str, second: &str) -> Option<f64>;
@@ -58,21 +57,14 @@ impl Dialect for English {
     const NEVER_INTENSIFIERS: [&'static str; 2] = ["so", "this"];
     const WITHOUT: &'static str = "without";
     const DOUBT: &'static str = "doubt";
+    const CONTRACTION_NEGATES: bool = true;
 
-    #[inline]
-    fn booster(&self, word: &str) -> Option<f64> {
-        booster(word)
-    }
     #[inline]
     fn booster_phrase(&self, words: &[&str]) -> Option<f64> {
         match words {
             [a, b] => booster_pair(a, b),
             _ => None,
         }
-    }
-    #[inline]
-    fn negated(&self, word: &str) -> bool {
-        negated(word)
     }
     #[inline]
     fn special_pair(&self, first: &str, second: &str) -> Option<f64> {
@@ -84,24 +76,179 @@ impl Dialect for English {
     }
 }
 
-/// Single-word entries of the booster/dampener dictionary, keyed by the
-/// lower-cased token. The dictionary's multi-word keys ("kind of", ...) can
-/// never equal a single token and are handled by [`booster_pair`].
-pub(crate) fn booster(word: &str) -> Option<f64> {
-    Some(match word {
-        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably" | "decidedly"
-        | "deeply" | "effing" | "enormous" | "enormously" | "entirely" | "especially" | "exceptional"
-        | "exceptionally" | "extreme" | "extremely" | "fabulously" | "flipping" | "flippin" | "frackin"
-        | "fracking" | "fricking" | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking" | "fuggin"
-        | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible" | "incredibly" | "intensely"
-        | "major" | "majorly" | "more" | "most" | "particularly" | "purely" | "quite" | "really" | "remarkably"
-        | "so" | "substantially" | "thoroughly" | "total" | "totally" | "tremendous" | "tremendously" | "uber"
-        | "unbelievably" | "unusually" | "utter" | "utterly" | "very" => B_INCR,
-        "almost" | "barely" | "hardly" | "kinda" | "kindof" | "kind-of" | "less" | "little" | "marginal"
-        | "marginally" | "occasional" | "occasionally" | "partly" | "scarce" | "scarcely" | "slight" | "slightly"
-        | "somewhat" | "sorta" | "sortof" | "sort-of" => B_DECR,
-        _ => return None,
-    })
+/// Single-word intensifiers of the booster/dampener dictionary, matched
+/// against the lower-cased token. The dictionary's multi-word keys ("kind
+/// of", ...) can never equal a single token and are handled by
+/// [`booster_pair`].
+const BOOSTERS_INCR: &[&str] = &[
+    "absolutely",
+    "amazingly",
+    "awfully",
+    "completely",
+    "considerable",
+    "considerably",
+    "decidedly",
+    "deeply",
+    "effing",
+    "enormous",
+    "enormously",
+    "entirely",
+    "especially",
+    "exceptional",
+    "exceptionally",
+    "extreme",
+    "extremely",
+    "fabulously",
+    "flipping",
+    "flippin",
+    "frackin",
+    "fracking",
+    "fricking",
+    "frickin",
+    "frigging",
+    "friggin",
+    "fully",
+    "fuckin",
+    "fucking",
+    "fuggin",
+    "fugging",
+    "greatly",
+    "hella",
+    "highly",
+    "hugely",
+    "incredible",
+    "incredibly",
+    "intensely",
+    "major",
+    "majorly",
+    "more",
+    "most",
+    "particularly",
+    "purely",
+    "quite",
+    "really",
+    "remarkably",
+    "so",
+    "substantially",
+    "thoroughly",
+    "total",
+    "totally",
+    "tremendous",
+    "tremendously",
+    "uber",
+    "unbelievably",
+    "unusually",
+    "utter",
+    "utterly",
+    "very",
+];
+
+/// Single-word dampeners of the same dictionary.
+const BOOSTERS_DECR: &[&str] = &[
+    "almost",
+    "barely",
+    "hardly",
+    "kinda",
+    "kindof",
+    "kind-of",
+    "less",
+    "little",
+    "marginal",
+    "marginally",
+    "occasional",
+    "occasionally",
+    "partly",
+    "scarce",
+    "scarcely",
+    "slight",
+    "slightly",
+    "somewhat",
+    "sorta",
+    "sortof",
+    "sort-of",
+];
+
+/// The negation words. Any token containing `n't` spelt with the ASCII
+/// apostrophe also negates (see [`Dialect::CONTRACTION_NEGATES`]); a
+/// typographic apostrophe, as in "isn’t", does not in the reference.
+const NEGATIONS: &[&str] = &[
+    "aint",
+    "arent",
+    "cannot",
+    "cant",
+    "couldnt",
+    "darent",
+    "didnt",
+    "doesnt",
+    "ain't",
+    "aren't",
+    "can't",
+    "couldn't",
+    "daren't",
+    "didn't",
+    "doesn't",
+    "dont",
+    "hadnt",
+    "hasnt",
+    "havent",
+    "isnt",
+    "mightnt",
+    "mustnt",
+    "neither",
+    "don't",
+    "hadn't",
+    "hasn't",
+    "haven't",
+    "isn't",
+    "mightn't",
+    "mustn't",
+    "neednt",
+    "needn't",
+    "never",
+    "none",
+    "nope",
+    "nor",
+    "not",
+    "nothing",
+    "nowhere",
+    "oughtnt",
+    "shant",
+    "shouldnt",
+    "uhuh",
+    "wasnt",
+    "werent",
+    "oughtn't",
+    "shan't",
+    "shouldn't",
+    "uh-uh",
+    "wasn't",
+    "weren't",
+    "without",
+    "wont",
+    "wouldnt",
+    "won't",
+    "wouldn't",
+    "rarely",
+    "seldom",
+    "despite",
+];
+
+/// Records the English boosters, dampeners and negations in `words`, next
+/// to (or before) the lexicon entries.
+pub(crate) fn add_english_modifiers(words: &mut WordMap) {
+    let boosters = BOOSTERS_INCR.iter().map(|w| (w, B_INCR)).chain(BOOSTERS_DECR.iter().map(|w| (w, B_DECR)));
+    for (word, value) in boosters {
+        words.entry((*word).into()).or_default().set_booster(value);
+    }
+    for word in NEGATIONS {
+        words.entry((*word).into()).or_default().negation = true;
+    }
+}
+
+/// Whether a lower-cased token contains the contraction `n't`.
+#[inline]
+pub(crate) fn has_contraction(word: &str) -> bool {
+    word.as_bytes().windows(3).any(|w| w == b"n't")
 }
 
 /// The two-word booster keys, matched against consecutive lower-cased tokens.
@@ -110,74 +257,6 @@ pub(crate) fn booster_pair(first: &str, second: &str) -> Option<f64> {
         ("just", "enough") | ("kind", "of") | ("sort", "of") => Some(B_DECR),
         _ => None,
     }
-}
-
-/// Whether one lower-cased token negates: a listed negation word, or any
-/// token containing `n't` spelt with the ASCII apostrophe (a typographic
-/// apostrophe, as in "isn’t", does not negate in the reference).
-pub(crate) fn negated(word: &str) -> bool {
-    matches!(
-        word,
-        "aint"
-            | "arent"
-            | "cannot"
-            | "cant"
-            | "couldnt"
-            | "darent"
-            | "didnt"
-            | "doesnt"
-            | "ain't"
-            | "aren't"
-            | "can't"
-            | "couldn't"
-            | "daren't"
-            | "didn't"
-            | "doesn't"
-            | "dont"
-            | "hadnt"
-            | "hasnt"
-            | "havent"
-            | "isnt"
-            | "mightnt"
-            | "mustnt"
-            | "neither"
-            | "don't"
-            | "hadn't"
-            | "hasn't"
-            | "haven't"
-            | "isn't"
-            | "mightn't"
-            | "mustn't"
-            | "neednt"
-            | "needn't"
-            | "never"
-            | "none"
-            | "nope"
-            | "nor"
-            | "not"
-            | "nothing"
-            | "nowhere"
-            | "oughtnt"
-            | "shant"
-            | "shouldnt"
-            | "uhuh"
-            | "wasnt"
-            | "werent"
-            | "oughtn't"
-            | "shan't"
-            | "shouldn't"
-            | "uh-uh"
-            | "wasn't"
-            | "weren't"
-            | "without"
-            | "wont"
-            | "wouldnt"
-            | "won't"
-            | "wouldn't"
-            | "rarely"
-            | "seldom"
-            | "despite"
-    ) || word.contains("n't")
 }
 
 /// Two-word special-case phrases whose valence replaces the computed one.
@@ -220,7 +299,10 @@ pub(crate) fn py_round(x: f64, digits: usize) -> f64 {
     if y.abs() >= 1e15 {
         return slow_round(x, digits);
     }
-    let floor = y.floor();
+    // `f64::floor` is a library call on baseline x86-64; below 1e15 the
+    // truncation to an integer is exact, and one step down makes it a floor.
+    let truncated = y as i64 as f64;
+    let floor = if truncated > y { truncated - 1.0 } else { truncated };
     let frac = y - floor;
     if (frac - 0.5).abs() < 1e-6 {
         return slow_round(x, digits);

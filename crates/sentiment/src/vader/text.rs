@@ -23,22 +23,100 @@ pub(crate) fn is_py_space(c: char) -> bool {
 
 /// Python's `str.split()` with no separator: runs of whitespace separate
 /// fields and no field is ever empty.
-pub(crate) fn py_split(text: &str) -> impl Iterator<Item = &str> {
-    text.split(is_py_space).filter(|w| !w.is_empty())
+pub(crate) fn py_split(text: &str) -> PySplit<'_> {
+    PySplit { rest: text }
+}
+
+/// The iterator of [`py_split`]. It walks bytes rather than decoding every
+/// character: ASCII whitespace is told from the byte alone, and the only
+/// non-ASCII whitespace code points (U+0085 to U+3000) all start with one of
+/// four lead bytes, so only those are decoded.
+pub(crate) struct PySplit<'a> {
+    rest: &'a str,
+}
+
+/// Whether byte `b` can start a whitespace character: ASCII whitespace, or
+/// one of the four lead bytes. Cheap enough to test on every byte.
+#[inline(always)]
+fn may_start_space(b: u8) -> bool {
+    matches!(b, 9..=13 | 0x1c..=0x20 | 0xc2 | 0xe1..=0xe3)
+}
+
+/// Byte length of the whitespace character starting at byte `i` of `s`, or
+/// 0 if there is none.
+#[inline]
+fn space_len(s: &str, i: usize) -> usize {
+    match s.as_bytes().get(i) {
+        Some(9..=13 | 0x1c..=0x20) => 1,
+        Some(0xc2 | 0xe1..=0xe3) => match s.get(i..).and_then(|t| t.chars().next()) {
+            Some(c) if c.is_whitespace() => c.len_utf8(),
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+impl<'a> Iterator for PySplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest;
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        while start < bytes.len() {
+            match space_len(s, start) {
+                0 => break,
+                n => start += n,
+            }
+        }
+        if start >= bytes.len() {
+            self.rest = "";
+            return None;
+        }
+        let mut end = start + 1;
+        loop {
+            match bytes.get(end..).and_then(|rest| rest.iter().position(|&b| may_start_space(b))) {
+                None => {
+                    self.rest = "";
+                    return s.get(start..);
+                }
+                Some(k) => {
+                    end += k;
+                    let n = space_len(s, end);
+                    if n > 0 {
+                        self.rest = s.get(end + n..).unwrap_or_default();
+                        return s.get(start..end);
+                    }
+                    end += 1;
+                }
+            }
+        }
+    }
 }
 
 /// Membership in Python's `string.punctuation`, which is ASCII only.
 #[inline]
-fn is_py_punct(c: char) -> bool {
-    c.is_ascii_punctuation()
+fn is_py_punct(b: u8) -> bool {
+    b.is_ascii_punctuation()
 }
 
 /// VADER's token clean-up: trim ASCII punctuation from both ends unless what
 /// remains is at most two code points long, in which case the token was
-/// probably an emoticon such as `:)` and is kept whole.
+/// probably an emoticon such as `:)` and is kept whole. Punctuation is ASCII,
+/// so the trimming works on bytes.
 pub(crate) fn strip_punc_if_word(token: &str) -> &str {
-    let stripped = token.trim_matches(is_py_punct);
-    if stripped.chars().nth(2).is_none() { token } else { stripped }
+    let bytes = token.as_bytes();
+    let start = bytes.iter().position(|&b| !is_py_punct(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| !is_py_punct(b)).map_or(start, |e| e + 1);
+    let stripped = token.get(start..end).unwrap_or(token);
+    // Byte length bounds the code-point count: at most 2 bytes is at most 2
+    // code points, more than 8 bytes is more than 2.
+    let short = match stripped.len() {
+        0..=2 => true,
+        3..=8 => stripped.chars().nth(2).is_none(),
+        _ => false,
+    };
+    if short { token } else { stripped }
 }
 
 /// Python's `str.lower()`: full Unicode lower-casing (so `İ` becomes two code
@@ -51,6 +129,44 @@ pub(crate) fn py_lower(s: &str) -> Cow<'_, str> {
         let lowered = s.to_lowercase();
         if lowered == s { Cow::Borrowed(s) } else { Cow::Owned(lowered) }
     }
+}
+
+/// What one pass over the bytes of a token tells: whether it has uppercase
+/// and lowercase ASCII letters, an ASCII apostrophe, and non-ASCII bytes.
+/// Python's `isupper()` of an ASCII token is "some upper and no lower".
+#[derive(Clone, Copy)]
+pub(crate) struct ByteScan {
+    pub(crate) upper: bool,
+    pub(crate) lower: bool,
+    pub(crate) apostrophe: bool,
+    pub(crate) non_ascii: bool,
+}
+
+#[inline]
+pub(crate) fn scan_bytes(s: &str) -> ByteScan {
+    let mut scan = ByteScan { upper: false, lower: false, apostrophe: false, non_ascii: false };
+    for &b in s.as_bytes() {
+        scan.upper |= b.is_ascii_uppercase();
+        scan.lower |= b.is_ascii_lowercase();
+        scan.apostrophe |= b == b'\'';
+        scan.non_ascii |= !b.is_ascii();
+    }
+    scan
+}
+
+/// Lower-cases ASCII `word` into the front of `buf`, which shrinks to what is
+/// left, so that the words of one text share a stack buffer instead of each
+/// allocating a `String`. `None` when the buffer is too small.
+#[inline]
+pub(crate) fn ascii_lower_into<'b>(word: &str, buf: &mut &'b mut [u8]) -> Option<&'b str> {
+    if buf.len() < word.len() {
+        return None;
+    }
+    let (head, tail) = std::mem::take(buf).split_at_mut(word.len());
+    *buf = tail;
+    head.copy_from_slice(word.as_bytes());
+    head.make_ascii_lowercase();
+    std::str::from_utf8(head).ok()
 }
 
 /// General category `Lt`, which Python's `isupper()` rejects alongside
