@@ -425,6 +425,197 @@ pub fn trend_tail(out: &mut impl std::io::Write, head: &str, volume_scope: Optio
     out.write_all(b"}")
 }
 
+/// Appends the JSON text `serde_json` writes for the value read from `text` (no
+/// whitespace, object keys in the order read), for a record going to the quarantine
+/// as read, without building the value. Only the plain cases are done here: a string
+/// with an escape, a number that is not a short integer, a key given twice, deep
+/// nesting or anything invalid return false, with `out` as it was, and the caller
+/// builds the value (see the tests, which check this against `serde_json`).
+pub fn compact_json(text: &str, out: &mut String) -> bool {
+    let start = out.len();
+    let mut c = Compact { text, at: 0, out, keys: Vec::new() };
+    let ok = c.value(0).is_some() && {
+        c.skip_space();
+        c.at == text.len()
+    };
+    if !ok {
+        out.truncate(start);
+    }
+    ok
+}
+
+/// Nesting deeper than this is left to `serde_json` (whose own limit is 128).
+const COMPACT_DEPTH: usize = 64;
+/// Integers of at most this many digits fit an `i64`, so `serde_json` writes them back
+/// as read.
+const COMPACT_DIGITS: usize = 18;
+
+struct Compact<'t, 'o> {
+    text: &'t str,
+    at: usize,
+    out: &'o mut String,
+    /// The keys of the objects being read, innermost last, to find a repeated key.
+    keys: Vec<&'t str>,
+}
+
+impl<'t> Compact<'t, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    /// Copies `text[from..self.at]`, which starts and ends at ASCII bytes.
+    fn copy(&mut self, from: usize) -> Option<()> {
+        self.out.push_str(self.text.get(from..self.at)?);
+        Some(())
+    }
+
+    fn value(&mut self, depth: usize) -> Option<()> {
+        self.skip_space();
+        match self.peek()? {
+            b'{' if depth < COMPACT_DEPTH => self.object(depth),
+            b'[' if depth < COMPACT_DEPTH => self.array(depth),
+            b'"' => self.string().map(|_| ()),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'n' => self.literal("null"),
+            b'-' | b'0'..=b'9' => self.integer(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let rest = self.text.get(self.at..)?;
+        if !rest.starts_with(word) {
+            return None;
+        }
+        self.at += word.len();
+        self.out.push_str(word);
+        Some(())
+    }
+
+    fn integer(&mut self) -> Option<()> {
+        let from = self.at;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.at += 1;
+        }
+        let digits = self.at;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+        let n = self.at - digits;
+        let first = self.text.as_bytes().get(digits).copied();
+        // A fraction or exponent, a leading zero, `-0` (a float to serde_json), no
+        // digits or too many: serde_json's own reading decides.
+        let plain = n > 0
+            && n <= COMPACT_DIGITS
+            && !(first == Some(b'0') && (n > 1 || negative))
+            && !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
+        if !plain {
+            return None;
+        }
+        self.copy(from)
+    }
+
+    /// A string without escapes, copied; its contents.
+    fn string(&mut self) -> Option<&'t str> {
+        let from = self.at;
+        self.at += 1;
+        let bytes = self.text.as_bytes();
+        loop {
+            match bytes.get(self.at)? {
+                b'"' => break,
+                // serde_json writes some escapes differently from how they may be read.
+                b'\\' => return None,
+                // Not valid JSON.
+                0..=0x1f => return None,
+                _ => self.at += 1,
+            }
+        }
+        self.at += 1;
+        self.copy(from)?;
+        self.text.get(from + 1..self.at - 1)
+    }
+
+    fn object(&mut self, depth: usize) -> Option<()> {
+        self.at += 1;
+        self.out.push('{');
+        self.skip_space();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            self.out.push('}');
+            return Some(());
+        }
+        let base = self.keys.len();
+        loop {
+            self.skip_space();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            // A repeated key keeps its first place and its last value in serde_json.
+            if self.keys.get(base..)?.contains(&key) {
+                return None;
+            }
+            self.keys.push(key);
+            self.skip_space();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.at += 1;
+            self.out.push(':');
+            self.value(depth + 1)?;
+            self.skip_space();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.out.push(',');
+                }
+                b'}' => {
+                    self.at += 1;
+                    self.out.push('}');
+                    self.keys.truncate(base);
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.at += 1;
+        self.out.push('[');
+        self.skip_space();
+        if self.peek()? == b']' {
+            self.at += 1;
+            self.out.push(']');
+            return Some(());
+        }
+        loop {
+            self.value(depth + 1)?;
+            self.skip_space();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.out.push(',');
+                }
+                b']' => {
+                    self.at += 1;
+                    self.out.push(']');
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,6 +633,121 @@ mod tests {
             run_id: opt.map(|o| format!("r{o}")),
             volume_scope: opt.map(str::to_owned),
         }
+    }
+
+    /// Checks `compact_json` on `text` against `serde_json`; whether it took the text.
+    fn compacts_as_serde_json(text: &str) -> bool {
+        let mut out = "before".to_owned();
+        let took = compact_json(text, &mut out);
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(value) if took => assert_eq!(out, format!("before{value}"), "{text:?}"),
+            Ok(_) => assert_eq!(out, "before", "{text:?}"),
+            Err(_) => assert!(!took && out == "before", "{text:?} is not JSON"),
+        }
+        took
+    }
+
+    #[test]
+    fn compact_json_writes_what_serde_json_writes_or_declines() {
+        let taken = [
+            r#"{"kind": "trend", "source": "x", "place": {"id": "23424700", "name": "Place 0"}, "name": "Topic número 20", "volume": null, "rank": 3, "observed_at": "2026-11-01T00:00:00Z", "promoted_content": null, "query": "Topic+número+20", "url": "http://twitter.com/search?q=Topic+número+20"}"#,
+            "{}",
+            "[]",
+            " \t{ \"a\" :\r\n[ 1 , -2 , 0 , -10, true , false , null , { } , [ ] , \"\" ] } \n",
+            r#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#,
+            r#""just a string""#,
+            "123456789012345678",
+            "-123456789012345678",
+            "{\"emoji\":\"😀 \u{7f} \u{202e} \u{2028}\",\"/\":\"/\"}",
+            "null",
+        ];
+        for text in taken {
+            assert!(compacts_as_serde_json(text), "{text:?} declined");
+        }
+        let declined = [
+            r#"{"a":"x\"y"}"#,
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":"\/"}"#,
+            r#"{"a\n":1}"#,
+            r#"{"a":1.5}"#,
+            r#"{"a":1e3}"#,
+            r#"{"a":1E3}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":0.0}"#,
+            "1234567890123456789",
+            "18446744073709551616",
+            r#"{"a":1,"b":2,"a":3}"#,
+            r#"{"a":{"b":1,"b":1}}"#,
+            r#"{"a":01}"#,
+            r#"{"a":-}"#,
+            r#"{"a":+1}"#,
+            r#"{"a":1,}"#,
+            "[1,]",
+            "[1 2]",
+            r#"{"a" 1}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":1}{}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":nul"#,
+            r#"{"a":"unterminated}"#,
+            "{\"a\":\"tab\there\"}",
+            "\u{feff}{}",
+            "",
+            "   ",
+            "{\"a\":1}\u{b}",
+            "not json",
+            r#"{"a":[1,{"b":}]}"#,
+            r#"{1:2}"#,
+        ];
+        for text in declined {
+            assert!(!compacts_as_serde_json(text), "{text:?} taken");
+        }
+        let deep = format!("{}1{}", "[".repeat(70), "]".repeat(70));
+        assert!(!compacts_as_serde_json(&deep));
+        let nested = format!("{}1{}", "[".repeat(30), "]".repeat(30));
+        assert!(compacts_as_serde_json(&nested));
+        // Keys may repeat across objects, just not within one.
+        assert!(compacts_as_serde_json(r#"{"a":{"a":{"a":[{"a":1,"b":2},{"b":2,"a":1}]}},"b":{"a":1}}"#));
+    }
+
+    #[test]
+    fn compact_json_agrees_with_serde_json_on_many_lines() {
+        // Every line of the fixtures and of lines built from pieces, spaced or not.
+        let pieces = [
+            r#""s""#,
+            "1",
+            "-7",
+            "1.0",
+            "null",
+            "true",
+            r#""a\"b""#,
+            r#""é""#,
+            "[]",
+            "{}",
+            r#"{"k":1}"#,
+            "[1,2]",
+            "00",
+            r#""x"#,
+        ];
+        let mut lines = Vec::new();
+        for (i, a) in pieces.iter().enumerate() {
+            for (j, b) in pieces.iter().enumerate() {
+                lines.push(format!(r#"{{"a":{a},"b":{b}}}"#));
+                lines.push(format!(r#"{{ "a" : {a} , "a{i}{j}" : [ {a} , {b} ] }}"#));
+                lines.push(format!(r#"{{"{i}":{a},"{j}":{b}}}"#));
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        for dir in std::fs::read_dir(root).unwrap() {
+            for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+                let text = std::fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+                lines.extend(text.lines().map(str::to_owned));
+                lines.push(text);
+            }
+        }
+        let taken = lines.iter().filter(|l| compacts_as_serde_json(l)).count();
+        // Most lines of the pretty-printed fixtures are not JSON alone; enough are.
+        assert!(taken >= 300, "{taken} of {}", lines.len());
     }
 
     #[test]

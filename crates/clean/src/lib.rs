@@ -24,11 +24,11 @@ use serde_json::{Value, json};
 use trendpipe_core::config::Config;
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::mongo::{self, Mongo};
-use trendpipe_core::quarantine::Quarantine;
+use trendpipe_core::quarantine::{EntryHead, Quarantine};
 use trendpipe_core::record::{QuarantineEntry, format_time};
 
 use crate::pipeline::{Batch, Pipeline};
-use crate::rules::{Changes, Cleaner, Event, Options};
+use crate::rules::{AsRead, Changes, Cleaner, Event, Options};
 
 /// Cleans raw trend and post records: validates, normalises, drops null volumes,
 /// duplicates and provider fields, flags global volumes; every dropped record is kept
@@ -272,7 +272,14 @@ async fn drain<W: Write>(
             }
             Event::Drop { rule, reason, line, record } => {
                 *summary.dropped.entry(rule).or_default() += 1;
-                quarantine.put(entry(rule, reason, line, record, run_id)).await?;
+                match record {
+                    AsRead::Value(record) => quarantine.put(entry(rule, reason, line, record, run_id)).await?,
+                    AsRead::Json(json) => {
+                        let run_id = Some(run_id);
+                        let head = EntryHead { stage: "clean", reason: &reason, rule, line, at: Utc::now(), run_id };
+                        quarantine.put_json(head, json.as_str()).await?;
+                    }
+                }
             }
             Event::Reject { reason, line, record } => {
                 match line {

@@ -217,9 +217,16 @@ mod tests {
         input
     }
 
-    /// An item, but the place of its text in the batch's heads.
-    fn show(item: Result<Ready, LineError>) -> String {
-        format!("{item:?}").split(", head: ").next().unwrap_or_default().to_owned()
+    /// An item with its text in `heads` rather than the place of that text.
+    fn show(item: Result<Ready, LineError>, heads: &str) -> String {
+        match &item {
+            Ok(Ready::Trend(t)) => {
+                let item = format!("{item:?}");
+                format!("{} {}", item.split(", head: ").next().unwrap_or_default(), &heads[t.head()])
+            }
+            Ok(Ready::NullVolume(Some(json))) => format!("NullVolume {}", &heads[json.clone()]),
+            _ => format!("{item:?}"),
+        }
     }
 
     /// Every line prepared on one thread, in order, as the reference.
@@ -233,7 +240,7 @@ mod tests {
                 Line::Text(text) => (text.to_owned(), preparer.prepare(line, text, &mut heads)),
                 Line::Bad(bad) => (String::new(), Err(bad)),
             };
-            out.push(format!("{line} {bytes} {text} {} {heads}", show(item)));
+            out.push(format!("{line} {bytes} {text} {}", show(item, &heads)));
         }
         out
     }
@@ -245,11 +252,7 @@ mod tests {
             assert!(batch.error.is_none());
             for e in batch.entries.drain(..) {
                 let text = &batch.text[e.text];
-                let heads = match &e.item {
-                    Ok(Ready::Trend(t)) => &batch.heads[t.head()],
-                    _ => "",
-                };
-                out.push(format!("{} {} {text} {} {heads}", e.line, e.bytes, show(e.item)));
+                out.push(format!("{} {} {text} {}", e.line, e.bytes, show(e.item, &batch.heads)));
             }
             pipeline.recycle(batch);
         }

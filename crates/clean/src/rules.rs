@@ -180,9 +180,70 @@ pub enum Event {
     /// A clean record to write.
     Write(Out),
     /// Dropped by a cleaning rule (`null-volume`, `duplicate`); `record` as read.
-    Drop { rule: &'static str, reason: String, line: Option<u64>, record: Value },
+    Drop { rule: &'static str, reason: String, line: Option<u64>, record: AsRead },
     /// Not a valid record; `record` as read.
     Reject { reason: String, line: Option<u64>, record: Value },
+}
+
+/// A dropped record as read, for the quarantine: its value, or the JSON text
+/// `serde_json` writes for that value (see [`fast::compact_json`]), which the
+/// quarantine writes without building the value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AsRead {
+    Value(Value),
+    Json(JsonText),
+}
+
+/// JSON text in a shared buffer (a batch's heads, see [`Ready`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonText {
+    text: Arc<String>,
+    range: std::ops::Range<usize>,
+}
+
+impl JsonText {
+    pub fn as_str(&self) -> &str {
+        self.text.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
+impl AsRead {
+    /// The record read from the line `text`.
+    fn from_line(text: &str) -> Self {
+        let mut json = String::with_capacity(text.len());
+        if fast::compact_json(text, &mut json) {
+            let range = 0..json.len();
+            Self::Json(JsonText { text: Arc::new(json), range })
+        } else {
+            Self::Value(original(text))
+        }
+    }
+
+    pub fn into_value(self) -> Value {
+        match self {
+            Self::Value(v) => v,
+            Self::Json(j) => original(j.as_str()),
+        }
+    }
+}
+
+/// The JSON text, as `serde_json` writes the record.
+impl std::fmt::Display for AsRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Value(v) => v.fmt(f),
+            Self::Json(j) => f.write_str(j.as_str()),
+        }
+    }
+}
+
+impl PartialEq<Value> for AsRead {
+    fn eq(&self, other: &Value) -> bool {
+        match self {
+            Self::Value(v) => v == other,
+            Self::Json(j) => serde_json::from_str::<Value>(j.as_str()).is_ok_and(|v| v == *other),
+        }
+    }
 }
 
 /// Records changed (not dropped) by a rule, for the summary.
@@ -238,6 +299,13 @@ impl Original {
         match self {
             Self::Value(v) => v,
             Self::Text(text) => original(&text),
+        }
+    }
+
+    fn into_as_read(self) -> AsRead {
+        match self {
+            Self::Value(v) => AsRead::Value(v),
+            Self::Text(text) => AsRead::from_line(&text),
         }
     }
 }
@@ -403,7 +471,7 @@ impl Cleaner {
         };
         if checked.volume.is_none() && !self.options.keep_null_volume {
             let reason = "volume: null (the provider gave no count)".to_owned();
-            self.out.push_back(Event::Drop { rule: "null-volume", reason, line, record: value });
+            self.out.push_back(Event::Drop { rule: "null-volume", reason, line, record: AsRead::Value(value) });
             return;
         }
         if self.options.dedupe {
@@ -413,7 +481,7 @@ impl Cleaner {
                     "duplicate of an earlier {} trend {:?} in place {} at {}",
                     checked.source, checked.key, checked.place_id, checked.observed_at
                 );
-                self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value });
+                self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: AsRead::Value(value) });
                 return;
             }
             self.trends_seen.insert(id, ());
@@ -435,7 +503,7 @@ impl Cleaner {
     /// the reason is the general path's).
     pub fn push_fast(&mut self, line: u64, bytes: usize, raw: RawTrend<'_>, text: &str) -> bool {
         let mut heads = String::new();
-        match prepare_fast(&self.options, &mut self.caches, &raw, &mut heads) {
+        match prepare_fast(&self.options, &mut self.caches, &raw, text, &mut heads) {
             Some(ready) => {
                 self.push_ready(line, bytes, ready, text, &Arc::new(heads));
                 true
@@ -453,9 +521,12 @@ impl Cleaner {
                 self.trend_ready(line, bytes, trend, text, heads);
                 self.settle();
             }
-            Ready::NullVolume => {
+            Ready::NullVolume(json) => {
                 let reason = "volume: null (the provider gave no count)".to_owned();
-                let record = original(text);
+                let record = match json {
+                    Some(range) => AsRead::Json(JsonText { text: Arc::clone(heads), range }),
+                    None => AsRead::Value(original(text)),
+                };
                 self.out.push_back(Event::Drop { rule: "null-volume", reason, line: Some(line), record });
             }
             Ready::Post(post) => {
@@ -471,7 +542,7 @@ impl Cleaner {
     fn trend_ready(&mut self, line: u64, bytes: usize, t: ReadyTrend, text: &str, heads: &Arc<String>) {
         if self.options.dedupe {
             if self.trends_seen.get(&t.id).is_some() {
-                let original = original(text);
+                let original = AsRead::from_line(text);
                 // The names in the reason are re-derived from the line: duplicates are
                 // few, and carrying them for every trend would cost more.
                 let raw = fast::read_trend(text);
@@ -548,21 +619,21 @@ impl Cleaner {
                         rule: "duplicate",
                         reason,
                         line: old.line,
-                        record: old.original.into_value(),
+                        record: old.original.into_as_read(),
                     });
                 } else {
                     let reason = format!(
                         "duplicate of post {source}/{id}{}, whose counts are as recent or more",
                         at_line(earlier.line)
                     );
-                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value.into_value() });
+                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value.into_as_read() });
                 }
                 return;
             }
             if let Some(&written) = self.posts_seen.get(&identity) {
                 if fresh <= written {
                     let reason = format!("duplicate of post {source}/{id}, already written with as recent counts");
-                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value.into_value() });
+                    self.out.push_back(Event::Drop { rule: "duplicate", reason, line, record: value.into_as_read() });
                     return;
                 }
                 self.changes.post_updates += 1;
@@ -616,9 +687,10 @@ fn at_line(line: Option<u64>) -> String {
 pub enum Ready {
     /// A trend of the fast path, to be deduped and written.
     Trend(ReadyTrend),
-    /// A trend of the fast path with no volume, dropped (the record as read is
-    /// parsed again from the line for the quarantine).
-    NullVolume,
+    /// A trend of the fast path with no volume, dropped: where the JSON text of the
+    /// record as read is in the batch's heads, or `None` when only `serde_json` can
+    /// write it (the record is then parsed again from the line).
+    NullVolume(Option<std::ops::Range<usize>>),
     /// A post, validated and normalised (or not valid).
     Post(Box<ReadyPost>),
     /// Any other record, for [`Cleaner::push`].
@@ -677,7 +749,7 @@ impl Preparer {
         heads: &mut String,
     ) -> Result<Ready, trendpipe_core::ndjson::LineError> {
         let caches = &mut self.caches;
-        let fast = fast::read_trend(text).and_then(|raw| prepare_fast(&self.options, caches, &raw, heads));
+        let fast = fast::read_trend(text).and_then(|raw| prepare_fast(&self.options, caches, &raw, text, heads));
         if let Some(ready) = fast {
             return Ok(ready);
         }
@@ -745,15 +817,25 @@ fn original(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
 }
 
-/// The stateless part of the fast path, the trend's JSON text appended to `heads`;
-/// `None` when the general path must take the line (see [`Cleaner::push_fast`]).
-fn prepare_fast(options: &Options, caches: &mut Caches, raw: &RawTrend<'_>, heads: &mut String) -> Option<Ready> {
+/// The stateless part of the fast path for `raw`, read from `text`: the trend's JSON
+/// text (or, for a trend dropped for its null volume, the record as read, for the
+/// quarantine) appended to `heads`; `None` when the general path must take the line
+/// (see [`Cleaner::push_fast`]).
+fn prepare_fast(
+    options: &Options,
+    caches: &mut Caches,
+    raw: &RawTrend<'_>,
+    text: &str,
+    heads: &mut String,
+) -> Option<Ready> {
     if !(options.validate && options.normalise && options.strip_extra) {
         return None;
     }
     let checked = check_fast(raw, caches)?;
     if checked.volume.is_none() && !options.keep_null_volume {
-        return Some(Ready::NullVolume);
+        let start = heads.len();
+        let json = fast::compact_json(text, heads).then_some(start..heads.len());
+        return Some(Ready::NullVolume(json));
     }
     let place_id: &str = &checked.place_id;
     let id = hash(&[checked.source, place_id, checked.key, checked.observed_at]);

@@ -197,6 +197,14 @@ impl<W: Write> NdjsonWriter<W> {
         Ok(())
     }
 
+    /// Writes one record given as its JSON text (one line, no newline).
+    pub fn write_json(&mut self, json: &[u8]) -> io::Result<()> {
+        self.out.write_all(json)?;
+        self.out.write_all(b"\n")?;
+        self.written += 1;
+        Ok(())
+    }
+
     /// How many records were written.
     pub fn written(&self) -> u64 {
         self.written
