@@ -189,13 +189,21 @@ impl Key {
         if word.len() > INLINE_KEY {
             return None;
         }
-        // Built byte by byte: copying a slice of variable length into a
-        // buffer would be a `memcpy` call.
-        let mut k = [0u64, (word.len() as u64) << 56];
-        for (i, &b) in word.iter().enumerate() {
-            k[i / 8] |= u64::from(b) << (8 * (i % 8));
-        }
-        Some(Self(k))
+        let len = word.len();
+        // Two overlapping fixed-size loads instead of a byte loop or a
+        // variable-length copy (a `memcpy` call): the bytes they share land
+        // in the same positions, so OR-ing or shifting them away is exact.
+        let (low, high) = if let (Some(head), Some(tail)) = (word.first_chunk::<8>(), word.last_chunk::<8>()) {
+            // 8..=15 bytes: the tail's first 16 - len bytes repeat the head's.
+            (u64::from_le_bytes(*head), u64::from_le_bytes(*tail).checked_shr(8 * (16 - len) as u32).unwrap_or(0))
+        } else if let (Some(head), Some(tail)) = (word.first_chunk::<4>(), word.last_chunk::<4>()) {
+            let (head, tail) = (u64::from(u32::from_le_bytes(*head)), u64::from(u32::from_le_bytes(*tail)));
+            (head | (tail << (8 * (len - 4))), 0)
+        } else {
+            // 0..=3 bytes, one at a time.
+            (word.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)), 0)
+        };
+        Some(Self([low, high | ((len as u64) << 56)]))
     }
 
     /// A folded 64x64->128-bit multiply, which mixes every key bit into
@@ -414,6 +422,22 @@ mod tests {
         assert!(parse_words("x\tnan\n").is_err());
         assert!(parse_words("x\tinf\n").is_err());
         assert_eq!(parse_emoji("😀\n"), Err(LexiconError::MissingDescription { line: 1 }));
+    }
+
+    #[test]
+    fn keys_pack_bytes_little_endian_with_the_length() {
+        let text = b"\xffabcdefghijklmnop\x01";
+        for start in 0..3 {
+            for len in 0..=INLINE_KEY {
+                let word = &text[start..start + len];
+                let mut want = [0u64, (len as u64) << 56];
+                for (i, &b) in word.iter().enumerate() {
+                    want[i / 8] |= u64::from(b) << (8 * (i % 8));
+                }
+                assert!(Key::new(word) == Some(Key(want)), "{word:?}");
+            }
+        }
+        assert!(Key::new(&text[..INLINE_KEY + 1]).is_none());
     }
 
     #[test]
