@@ -43,6 +43,31 @@ fn may_start_space(b: u8) -> bool {
     SPACE_LEAD[usize::from(b)]
 }
 
+/// Position of the first byte of `rest` that can start a whitespace
+/// character. Eight bytes at a time: a word with no byte below `!` and none
+/// above ASCII (the common case) holds none, and is skipped whole.
+#[inline]
+fn find_space_lead(rest: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut offset = 0;
+    while let Some(chunk) = rest.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*chunk);
+        // High bit of a byte set if it is below 0x21 or above 0x7f. Borrows
+        // can only flag bytes above a flagged one, so the lowest flag is
+        // exact and everything before it is skipped.
+        let candidates = ((w.wrapping_sub(ONES * 0x21) & !w) | w) & HIGHS;
+        if candidates != 0 {
+            // Bytes below the first candidate are not space leads; check
+            // from it byte by byte (a candidate may be a non-space byte).
+            let first = offset + (candidates.trailing_zeros() / 8) as usize;
+            return rest.get(first..).and_then(|r| r.iter().position(|&b| may_start_space(b))).map(|k| first + k);
+        }
+        offset += 8;
+    }
+    rest.get(offset..).and_then(|r| r.iter().position(|&b| may_start_space(b))).map(|k| offset + k)
+}
+
 static SPACE_LEAD: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -97,7 +122,7 @@ impl<'a> Iterator for PySplit<'a> {
         }
         let mut end = start + 1;
         loop {
-            match bytes.get(end..).and_then(|rest| rest.iter().position(|&b| may_start_space(b))) {
+            match bytes.get(end..).and_then(find_space_lead) {
                 None => {
                     self.rest = "";
                     return s.get(start..);
@@ -272,6 +297,24 @@ mod tests {
         assert_eq!(got, ["a", "b", "c", "d", "e\u{200b}f", "g"]);
         assert_eq!(py_split("   ").count(), 0);
         assert_eq!(py_split("").count(), 0);
+    }
+
+    #[test]
+    fn space_lead_search_matches_byte_search() {
+        let bytes: Vec<u8> = (0u8..=255).collect();
+        let plain = |r: &[u8]| r.iter().position(|&b| may_start_space(b));
+        // Every byte value at every offset in a run of letters.
+        for &b in &bytes {
+            for pos in 0..20 {
+                let mut text = [b'a'; 20];
+                text[pos] = b;
+                for start in 0..4 {
+                    assert_eq!(find_space_lead(&text[start..]), plain(&text[start..]), "{b} at {pos}");
+                }
+            }
+        }
+        assert_eq!(find_space_lead(&bytes), plain(&bytes));
+        assert_eq!(find_space_lead(b""), None);
     }
 
     #[test]
