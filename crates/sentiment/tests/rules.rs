@@ -259,6 +259,38 @@ fn extended_lexicon_entries_score_like_reference() {
 }
 
 #[test]
+fn extended_lexicon_handles_long_keys_and_overrides_builtins() {
+    let mut analyzer = SentimentIntensityAnalyzer::new();
+    let before = analyzer.lexicon_len();
+    assert_eq!(analyzer.lexicon_valence("antagonistically"), Some(-2.2));
+    // Keys of 15 and 16 bytes sit on either side of the inline-key limit;
+    // "antagonistically" (16 bytes) and "good" are stock entries and "not"
+    // a stock negation that gains a valence.
+    let text = "abcdefghijklmno\t3.0\nabcdefghijklmnop\t3.0\nsupercalifragilisticexpialidocious\t1.0\n\
+                supercalifragilisticexpialidocious\t3.0\nantagonistically\t3.0\ngood\t3.0\nnot\t3.0\n";
+    assert_eq!(analyzer.extend_lexicon(text).unwrap(), 7);
+    assert_eq!(analyzer.lexicon_len(), before + 4);
+    for word in
+        ["abcdefghijklmno", "abcdefghijklmnop", "supercalifragilisticexpialidocious", "antagonistically", "good"]
+    {
+        assert_eq!(analyzer.lexicon_valence(word), Some(3.0), "{word}");
+        // Same as "trendpipe rocks" with trendpipe at 3.0 in the reference.
+        let text = format!("{word} rocks");
+        assert_eq!(analyzer.polarity_scores(&text), Scores { neg: 0.0, neu: 0.2, pos: 0.8, compound: 0.6124 });
+    }
+    assert_eq!(analyzer.lexicon_valence("abcdefghijklmn"), None);
+    assert_eq!(analyzer.lexicon_valence("abcdefghijklmnopq"), None);
+    // A word with a valence never acts as a modifier, so "not" no longer
+    // negates "bad" (values from the reference after `lexicon.update`).
+    assert_eq!(analyzer.lexicon_valence("not"), Some(3.0));
+    assert_eq!(analyzer.polarity_scores("not bad"), Scores { neg: 0.467, neu: 0.0, pos: 0.533, compound: 0.128 });
+    assert_eq!(analyzer.polarity_scores("not antagonistically").compound, 0.8402);
+    let stock = SentimentIntensityAnalyzer::new();
+    assert_eq!(stock.lexicon_valence("antagonistically"), Some(-2.2));
+    assert_eq!(stock.lexicon_valence("not"), None);
+}
+
+#[test]
 fn malformed_lexicons_are_rejected_atomically() {
     let mut analyzer = SentimentIntensityAnalyzer::new();
     let before = analyzer.lexicon_len();

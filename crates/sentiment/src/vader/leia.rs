@@ -136,16 +136,15 @@ impl Portuguese {
         }
         out.boosters = singles.len() + phrases.len();
         for (word, value) in singles {
-            words.entry(word).or_default().set_booster(value);
+            words.update(&word, |info| info.set_booster(value));
         }
         let mut phrases: Vec<_> = phrases.into_iter().collect();
         // Deterministic order; keys are distinct, so at most one can match.
         phrases.sort_by(|a, b| a.0.cmp(&b.0));
         out.phrases = phrases.into_iter().map(|(k, v)| (k.split(' ').map(Box::from).collect(), v)).collect();
         for line in negations.lines() {
-            let entry = words.entry(line.trim().into()).or_default();
-            out.negations += usize::from(!entry.negation);
-            entry.negation = true;
+            out.negations +=
+                words.update(line.trim(), |info| usize::from(!std::mem::replace(&mut info.negation, true)));
         }
         out
     }
@@ -234,7 +233,7 @@ impl SentimentIntensityAnalyzer {
     pub fn with_tables(lexicon_text: &str, boosters: &str, negations: &str) -> Result<Self, LexiconError> {
         let mut words = WordMap::default();
         for (word, valence) in lexicon::parse_words(lexicon_text)? {
-            words.entry(word).or_default().set_valence(valence);
+            words.update(&word, |info| info.set_valence(valence));
         }
         let dialect = Portuguese::parse(boosters, negations, &mut words);
         Ok(Self { lexicon: Arc::new(words), dialect: Arc::new(dialect) })
@@ -252,7 +251,7 @@ impl SentimentIntensityAnalyzer {
         let count = entries.len();
         let lexicon = Arc::make_mut(&mut self.lexicon);
         for (word, valence) in entries {
-            lexicon.entry(fold(&word).into()).or_default().set_valence(valence);
+            lexicon.update(&fold(&word), |info| info.set_valence(valence));
         }
         Ok(count)
     }

@@ -149,7 +149,202 @@ impl WordInfo {
     }
 }
 
-pub(crate) type WordMap = HashMap<Box<str>, WordInfo, FxBuild>;
+/// The word table: lexicon entries and the dialect's modifier words.
+///
+/// Nearly every token is looked up, most of them are not in the table, and
+/// the lookups are random, so the layout is chosen for cache misses rather
+/// than generality. Keys of up to [`INLINE_KEY`] bytes (all but a few dozen
+/// of VADER's 7,500) are stored inline in 32-byte entries, so a hit touches
+/// one cache line and compares two integers instead of following a pointer
+/// to the key and calling `memcmp`. The entries are reached through an open
+/// addressing index of 4-byte slots (64 KB for the stock lexicon) that also
+/// holds a few hash bits per slot, so a word that is not in the table is
+/// usually rejected without touching any entry. Longer keys live in an
+/// ordinary map; tokens that long are rare.
+#[derive(Clone, Default)]
+pub(crate) struct WordMap {
+    /// In insertion order; entries are updated in place and never removed.
+    entries: Vec<Entry>,
+    /// `0` for a free slot, else the entry's index plus one in the bits of
+    /// `index_mask` and hash bits above them. The length is zero or a
+    /// power of two at least twice the number of entries.
+    slots: Vec<u32>,
+    /// The slot bits that hold the index.
+    index_mask: u32,
+    long: HashMap<Box<str>, WordInfo, FxBuild>,
+}
+
+/// Longest key stored inline: 15 bytes, plus one byte for the length.
+pub(crate) const INLINE_KEY: usize = 15;
+
+/// A word packed into two integers: bytes 0..15 little-endian, zero padded,
+/// and the length in bits 56..60. Distinct words of at most 15 bytes give
+/// distinct keys (the length tells a trailing NUL byte from padding).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key([u64; 2]);
+
+impl Key {
+    #[inline]
+    fn new(word: &[u8]) -> Option<Self> {
+        if word.len() > INLINE_KEY {
+            return None;
+        }
+        let len = word.len();
+        // Two overlapping fixed-size loads instead of a byte loop or a
+        // variable-length copy (a `memcpy` call): the bytes they share land
+        // in the same positions, so OR-ing or shifting them away is exact.
+        let (low, high) = if let (Some(head), Some(tail)) = (word.first_chunk::<8>(), word.last_chunk::<8>()) {
+            // 8..=15 bytes: the tail's first 16 - len bytes repeat the head's.
+            (u64::from_le_bytes(*head), u64::from_le_bytes(*tail).checked_shr(8 * (16 - len) as u32).unwrap_or(0))
+        } else if let (Some(head), Some(tail)) = (word.first_chunk::<4>(), word.last_chunk::<4>()) {
+            let (head, tail) = (u64::from(u32::from_le_bytes(*head)), u64::from(u32::from_le_bytes(*tail)));
+            (head | (tail << (8 * (len - 4))), 0)
+        } else {
+            // 0..=3 bytes, one at a time.
+            (word.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)), 0)
+        };
+        Some(Self([low, high | ((len as u64) << 56)]))
+    }
+
+    /// A folded 64x64->128-bit multiply, which mixes every key bit into
+    /// both halves of the result.
+    #[inline]
+    fn hash(self) -> u64 {
+        let product = u128::from(self.0[0] ^ 0x243f_6a88_85a3_08d3) * u128::from(self.0[1] ^ 0x1319_8a2e_0370_7344);
+        (product as u64) ^ ((product >> 64) as u64)
+    }
+}
+
+/// Bit of an entry's second key word that holds the negation flag, so that
+/// an entry fits in 32 bytes (half a cache line, never straddling one).
+const NEGATION_BIT: u64 = 1 << 63;
+
+#[derive(Clone, Copy)]
+#[repr(align(32))]
+struct Entry {
+    /// The [`Key`], with [`NEGATION_BIT`] set for a negation word.
+    key: [u64; 2],
+    valence: f64,
+    booster: f64,
+}
+
+impl Entry {
+    #[inline]
+    fn key(&self) -> Key {
+        Key([self.key[0], self.key[1] & !NEGATION_BIT])
+    }
+
+    #[inline]
+    fn info(&self) -> WordInfo {
+        WordInfo { valence: self.valence, booster: self.booster, negation: self.key[1] & NEGATION_BIT != 0 }
+    }
+
+    fn set(&mut self, info: WordInfo) {
+        let key = self.key();
+        self.key = [key.0[0], key.0[1] | if info.negation { NEGATION_BIT } else { 0 }];
+        self.valence = info.valence;
+        self.booster = info.booster;
+    }
+}
+
+impl WordMap {
+    /// What the table records for `word`, compared byte for byte.
+    #[inline]
+    pub(crate) fn get(&self, word: &str) -> Option<WordInfo> {
+        match Key::new(word.as_bytes()) {
+            Some(key) => self.find(key).map(|index| self.entries[index].info()),
+            None => self.long.get(word).copied(),
+        }
+    }
+
+    /// Applies `f` to the entry of `word`, created empty (no valence, not a
+    /// booster, not a negation) if absent.
+    pub(crate) fn update<R>(&mut self, word: &str, f: impl FnOnce(&mut WordInfo) -> R) -> R {
+        let Some(key) = Key::new(word.as_bytes()) else {
+            return f(self.long.entry(word.into()).or_default());
+        };
+        let index = match self.find(key) {
+            Some(index) => index,
+            None => {
+                if (self.entries.len() + 1) * 2 > self.slots.len() {
+                    self.grow();
+                }
+                let empty = WordInfo::default();
+                self.entries.push(Entry { key: key.0, valence: empty.valence, booster: empty.booster });
+                let index = self.entries.len() - 1;
+                self.place(key, index);
+                index
+            }
+        };
+        let entry = &mut self.entries[index];
+        let mut info = entry.info();
+        let out = f(&mut info);
+        entry.set(info);
+        out
+    }
+
+    /// Every entry's value, in no particular order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = WordInfo> + '_ {
+        self.entries.iter().map(Entry::info).chain(self.long.values().copied())
+    }
+
+    /// Index of `key`'s entry, if present.
+    #[inline]
+    fn find(&self, key: Key) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let hash = key.hash();
+        let mask = self.slots.len() - 1;
+        let tag = self.tag(hash);
+        let mut pos = hash as usize & mask;
+        loop {
+            let slot = self.slots[pos];
+            if slot == 0 {
+                return None;
+            }
+            if slot & !self.index_mask == tag {
+                let index = (slot & self.index_mask) as usize - 1;
+                if self.entries.get(index).is_some_and(|e| e.key() == key) {
+                    return Some(index);
+                }
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    /// The hash bits kept in a slot above the index. The slot position uses
+    /// the low bits of the hash, so these come from the top.
+    #[inline]
+    fn tag(&self, hash: u64) -> u32 {
+        ((hash >> 32) as u32) & !self.index_mask
+    }
+
+    /// Records entry `index` in the first free slot of `key`'s probe
+    /// sequence. There always is one: the table is at most half full.
+    fn place(&mut self, key: Key, index: usize) {
+        let hash = key.hash();
+        let mask = self.slots.len() - 1;
+        let mut pos = hash as usize & mask;
+        while self.slots[pos] != 0 {
+            pos = (pos + 1) & mask;
+        }
+        // At most half of the 2^32 slots a u32 index can address are used,
+        // so `index + 1` fits.
+        self.slots[pos] = self.tag(hash) | (index as u32 + 1);
+    }
+
+    /// Doubles the index (or creates it) and re-places every entry.
+    fn grow(&mut self) {
+        let len = (self.slots.len() * 2).max(64);
+        // `entries + 1 <= len / 2` fits in log2(len) bits.
+        self.index_mask = u32::try_from(len - 1).unwrap_or(u32::MAX);
+        self.slots = vec![0; len];
+        for index in 0..self.entries.len() {
+            self.place(self.entries[index].key(), index);
+        }
+    }
+}
 pub(crate) type EmojiMap = HashMap<char, Box<str>, FxBuild>;
 
 /// Python's `str.strip()` with no argument.
@@ -227,6 +422,61 @@ mod tests {
         assert!(parse_words("x\tnan\n").is_err());
         assert!(parse_words("x\tinf\n").is_err());
         assert_eq!(parse_emoji("😀\n"), Err(LexiconError::MissingDescription { line: 1 }));
+    }
+
+    #[test]
+    fn keys_pack_bytes_little_endian_with_the_length() {
+        let text = b"\xffabcdefghijklmnop\x01";
+        for start in 0..3 {
+            for len in 0..=INLINE_KEY {
+                let word = &text[start..start + len];
+                let mut want = [0u64, (len as u64) << 56];
+                for (i, &b) in word.iter().enumerate() {
+                    want[i / 8] |= u64::from(b) << (8 * (i % 8));
+                }
+                assert!(Key::new(word) == Some(Key(want)), "{word:?}");
+            }
+        }
+        assert!(Key::new(&text[..INLINE_KEY + 1]).is_none());
+    }
+
+    #[test]
+    fn word_map_keeps_long_keys_and_overrides() {
+        let mut map = WordMap::default();
+        let long = "antidisestablishmentarianism"; // longer than INLINE_KEY
+        let edge = "abcdefghijklmno"; // exactly INLINE_KEY bytes
+        assert!(long.len() > INLINE_KEY && edge.len() == INLINE_KEY);
+        for (n, word) in [long, edge, "good", "a", "", "a\0"].into_iter().enumerate() {
+            map.update(word, |info| info.set_valence(n as f64));
+        }
+        // Enough words to grow the index several times.
+        for n in 0..1000 {
+            map.update(&format!("w{n}"), |info| info.set_valence(f64::from(n)));
+        }
+        assert_eq!(map.get(long).and_then(|i| i.valence()), Some(0.0));
+        assert_eq!(map.get(edge).and_then(|i| i.valence()), Some(1.0));
+        assert_eq!(map.get("good").and_then(|i| i.valence()), Some(2.0));
+        assert_eq!(map.get("a").and_then(|i| i.valence()), Some(3.0));
+        assert_eq!(map.get("").and_then(|i| i.valence()), Some(4.0));
+        assert_eq!(map.get("a\0").and_then(|i| i.valence()), Some(5.0));
+        assert_eq!(map.get("w999").and_then(|i| i.valence()), Some(999.0));
+        assert!(map.get("antidisestablishmentarianisms").is_none());
+        assert!(map.get("abcdefghijklmn").is_none());
+        assert!(map.get("Good").is_none());
+        assert!(map.get("a\0\0").is_none());
+
+        // A later update overrides the valence and keeps the other fields.
+        for word in [long, "good"] {
+            map.update(word, |info| {
+                info.negation = true;
+                info.set_booster(0.293);
+            });
+            map.update(word, |info| info.set_valence(-1.5));
+            let info = map.get(word).unwrap();
+            assert_eq!((info.valence(), info.booster(), info.negation), (Some(-1.5), Some(0.293), true));
+        }
+        assert_eq!(map.values().count(), 1006);
+        assert_eq!(map.values().filter(|i| i.negation).count(), 2);
     }
 
     #[test]

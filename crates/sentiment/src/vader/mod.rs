@@ -132,7 +132,7 @@ impl<'a> Token<'a> {
         } else {
             (Cow::Borrowed(word), false)
         };
-        let info = words.get(&*lower).copied().unwrap_or_default();
+        let info = words.get(&lower).unwrap_or_default();
         // Lower-casing never adds an ASCII apostrophe.
         let negation = info.negation || (D::CONTRACTION_NEGATES && scan.apostrophe && has_contraction(&lower));
         Token { lower, valence: info.valence(), booster: info.booster(), negation, upper }
@@ -178,9 +178,8 @@ impl SentimentIntensityAnalyzer {
         let entries = lexicon::parse_words(text)?;
         let count = entries.len();
         let lexicon = Arc::make_mut(&mut self.lexicon);
-        lexicon.reserve(count);
         for (word, valence) in entries {
-            lexicon.entry(word).or_default().set_valence(valence);
+            lexicon.update(&word, |info| info.set_valence(valence));
         }
         Ok(count)
     }
@@ -455,7 +454,7 @@ fn punctuation_emphasis(text: &str) -> f64 {
 
 /// Number of lexicon words in `words` (the map also holds modifiers).
 fn lexicon_len(words: &WordMap) -> usize {
-    words.values().filter(|w: &&WordInfo| w.valence().is_some()).count()
+    words.values().filter(|w: &WordInfo| w.valence().is_some()).count()
 }
 
 fn normalize(score: f64) -> f64 {

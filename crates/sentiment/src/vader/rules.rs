@@ -238,10 +238,10 @@ const NEGATIONS: &[&str] = &[
 pub(crate) fn add_english_modifiers(words: &mut WordMap) {
     let boosters = BOOSTERS_INCR.iter().map(|w| (w, B_INCR)).chain(BOOSTERS_DECR.iter().map(|w| (w, B_DECR)));
     for (word, value) in boosters {
-        words.entry((*word).into()).or_default().set_booster(value);
+        words.update(word, |info| info.set_booster(value));
     }
     for word in NEGATIONS {
-        words.entry((*word).into()).or_default().negation = true;
+        words.update(word, |info| info.negation = true);
     }
 }
 

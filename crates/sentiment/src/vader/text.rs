@@ -36,11 +36,58 @@ pub(crate) struct PySplit<'a> {
 }
 
 /// Whether byte `b` can start a whitespace character: ASCII whitespace, or
-/// one of the four lead bytes. Cheap enough to test on every byte.
+/// one of the four lead bytes. Tested on every byte of the text, so it is a
+/// table lookup rather than five range comparisons.
 #[inline(always)]
 fn may_start_space(b: u8) -> bool {
-    matches!(b, 9..=13 | 0x1c..=0x20 | 0xc2 | 0xe1..=0xe3)
+    SPACE_LEAD[usize::from(b)]
 }
+
+/// Position of the first byte of `rest` that can start a whitespace
+/// character. Eight bytes at a time: a word with no byte below `!` and none
+/// above ASCII (the common case) holds none, and is skipped whole.
+#[inline]
+fn find_space_lead(rest: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut offset = 0;
+    while let Some(chunk) = rest.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*chunk);
+        // High bit of a byte set if it is below 0x21 or above 0x7f. Borrows
+        // can only flag bytes above a flagged one, so the lowest flag is
+        // exact and everything before it is skipped.
+        let candidates = ((w.wrapping_sub(ONES * 0x21) & !w) | w) & HIGHS;
+        if candidates != 0 {
+            // Bytes below the first candidate are not space leads; check
+            // from it byte by byte (a candidate may be a non-space byte).
+            let first = offset + (candidates.trailing_zeros() / 8) as usize;
+            return rest.get(first..).and_then(|r| r.iter().position(|&b| may_start_space(b))).map(|k| first + k);
+        }
+        offset += 8;
+    }
+    rest.get(offset..).and_then(|r| r.iter().position(|&b| may_start_space(b))).map(|k| offset + k)
+}
+
+static SPACE_LEAD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b, 9..=13 | 0x1c..=0x20 | 0xc2 | 0xe1..=0xe3);
+        b += 1;
+    }
+    table
+};
+
+/// Python's `string.punctuation` as a table, for the same reason.
+static PUNCT: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_punctuation();
+        b += 1;
+    }
+    table
+};
 
 /// Byte length of the whitespace character starting at byte `i` of `s`, or
 /// 0 if there is none.
@@ -75,7 +122,7 @@ impl<'a> Iterator for PySplit<'a> {
         }
         let mut end = start + 1;
         loop {
-            match bytes.get(end..).and_then(|rest| rest.iter().position(|&b| may_start_space(b))) {
+            match bytes.get(end..).and_then(find_space_lead) {
                 None => {
                     self.rest = "";
                     return s.get(start..);
@@ -97,7 +144,7 @@ impl<'a> Iterator for PySplit<'a> {
 /// Membership in Python's `string.punctuation`, which is ASCII only.
 #[inline]
 fn is_py_punct(b: u8) -> bool {
-    b.is_ascii_punctuation()
+    PUNCT[usize::from(b)]
 }
 
 /// VADER's token clean-up: trim ASCII punctuation from both ends unless what
@@ -144,15 +191,41 @@ pub(crate) struct ByteScan {
 
 #[inline]
 pub(crate) fn scan_bytes(s: &str) -> ByteScan {
-    let mut scan = ByteScan { upper: false, lower: false, apostrophe: false, non_ascii: false };
-    for &b in s.as_bytes() {
-        scan.upper |= b.is_ascii_uppercase();
-        scan.lower |= b.is_ascii_lowercase();
-        scan.apostrophe |= b == b'\'';
-        scan.non_ascii |= !b.is_ascii();
+    // One table load and OR per byte instead of four tests.
+    let classes = s.as_bytes().iter().fold(0u8, |acc, &b| acc | BYTE_CLASS[usize::from(b)]);
+    ByteScan {
+        upper: classes & UPPER != 0,
+        lower: classes & LOWER != 0,
+        apostrophe: classes & APOSTROPHE != 0,
+        non_ascii: classes & NON_ASCII != 0,
     }
-    scan
 }
+
+const UPPER: u8 = 1;
+const LOWER: u8 = 2;
+const APOSTROPHE: u8 = 4;
+const NON_ASCII: u8 = 8;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_lowercase() {
+            LOWER
+        } else if b == b'\'' {
+            APOSTROPHE
+        } else if !b.is_ascii() {
+            NON_ASCII
+        } else {
+            0
+        };
+        i += 1;
+    }
+    table
+};
 
 /// Lower-cases ASCII `word` into the front of `buf`, which shrinks to what is
 /// left, so that the words of one text share a stack buffer instead of each
@@ -224,6 +297,24 @@ mod tests {
         assert_eq!(got, ["a", "b", "c", "d", "e\u{200b}f", "g"]);
         assert_eq!(py_split("   ").count(), 0);
         assert_eq!(py_split("").count(), 0);
+    }
+
+    #[test]
+    fn space_lead_search_matches_byte_search() {
+        let bytes: Vec<u8> = (0u8..=255).collect();
+        let plain = |r: &[u8]| r.iter().position(|&b| may_start_space(b));
+        // Every byte value at every offset in a run of letters.
+        for &b in &bytes {
+            for pos in 0..20 {
+                let mut text = [b'a'; 20];
+                text[pos] = b;
+                for start in 0..4 {
+                    assert_eq!(find_space_lead(&text[start..]), plain(&text[start..]), "{b} at {pos}");
+                }
+            }
+        }
+        assert_eq!(find_space_lead(&bytes), plain(&bytes));
+        assert_eq!(find_space_lead(b""), None);
     }
 
     #[test]
