@@ -331,8 +331,11 @@ pub async fn load_stream(
         }
         flush(&mut loader, &mut pending, None, &mut summary, quarantine).await?;
     }
-    // The channel closes when the thread is done; it has nothing more to say.
-    let _ = reader.join();
+    // The channel closes when the thread is done, or if it died: then records may be
+    // missing, and the run must not look complete.
+    if reader.join().is_err() {
+        anyhow::bail!("the reading thread stopped unexpectedly; the input was not read to its end");
+    }
     progress.finish_and_clear();
     quarantine.flush().await?;
     Ok(summary)
