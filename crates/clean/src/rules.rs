@@ -911,9 +911,9 @@ fn prepare_read_post(options: &Options, mut value: Value, text: &str) -> ReadyPo
     ReadyPost { value: original, parts }
 }
 
-/// [`normalise_post`] on the record itself: the same checks in the same order (so the
-/// same first error), the same values written, and whether any changed (what
-/// comparing a normalised copy with the record tells).
+/// Validates a post and normalises it where it is: trimmed source and ids, decoded
+/// HTML entities, UTC times, counts as numbers. Returns whether anything changed, the
+/// identity (source, id) and the freshness; on error the record may be half-changed.
 fn normalise_post_in_place(obj: &mut Map<String, Value>) -> Result<(bool, String, String, Freshness), String> {
     let source = required_string(obj, "source")?;
     let id = id_string("id", obj.get("id"))?;
@@ -1152,82 +1152,15 @@ fn fast_key(name: &str) -> std::borrow::Cow<'static, str> {
     trend_key(name).into()
 }
 
-/// Validates a post and returns its normalised form with its identity and freshness.
-/// Posts are one record in ten or fewer, so this works on a copy.
+/// Validates a post and returns its normalised form with its identity and freshness:
+/// [`normalise_post_in_place`] on a copy, for callers that keep the record as read.
 fn normalise_post(value: &Value) -> Result<(Value, String, String, Freshness), String> {
     let Value::Object(obj) = value else {
         return Err("expected a JSON object".into());
     };
     let mut out = obj.clone();
-    let source = required_string(obj, "source")?;
-    let id = id_string("id", obj.get("id"))?;
-    out.insert("source".into(), Value::String(source.clone()));
-    out.insert("id".into(), Value::String(id.clone()));
-    for field in ["url", "lang", "trend", "run_id"] {
-        optional_string(field, obj.get(field))?;
-    }
-    match obj.get("text") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) => {
-            if let std::borrow::Cow::Owned(decoded) = html_escape::decode_html_entities(s) {
-                out.insert("text".into(), Value::String(decoded));
-            }
-        }
-        Some(other) => return Err(format!("text: expected a string, found {}", json_kind(other))),
-    }
-    let mut observed_ms = i64::MIN;
-    for field in ["created_at", "observed_at"] {
-        match obj.get(field) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) => {
-                let t = parse_time(s).map_err(|e| format!("{field}: {s:?} is not an RFC 3339 time ({e})"))?;
-                if field == "observed_at" {
-                    observed_ms = t.timestamp_millis();
-                }
-                out.insert(field.into(), Value::String(format_time(&t)));
-            }
-            Some(other) => return Err(format!("{field}: expected a string, found {}", json_kind(other))),
-        }
-    }
-    for field in ["parent_id", "quote_of"] {
-        match obj.get(field) {
-            None | Some(Value::Null) => {}
-            some => {
-                out.insert(field.into(), Value::String(id_string(field, some)?));
-            }
-        }
-    }
-    match obj.get("author") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(author)) => {
-            let mut a = author.clone();
-            a.insert("id".into(), Value::String(id_string("author.id", author.get("id"))?));
-            optional_string("author.handle", author.get("handle"))?;
-            if author.contains_key("followers") {
-                let followers = count("author.followers", author.get("followers"), 0)?;
-                a.insert("followers".into(), followers.map_or(Value::Null, |n| Value::Number(n.into())));
-            }
-            out.insert("author".into(), Value::Object(a));
-        }
-        Some(other) => return Err(format!("author: expected an object, found {}", json_kind(other))),
-    }
-    let mut total = 0i64;
-    match obj.get("metrics") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(metrics)) => {
-            let mut m = metrics.clone();
-            for field in METRICS {
-                if metrics.contains_key(field) {
-                    let n = count(&format!("metrics.{field}"), metrics.get(field), 0)?;
-                    total = total.saturating_add(n.unwrap_or(0));
-                    m.insert(field.into(), n.map_or(Value::Null, |n| Value::Number(n.into())));
-                }
-            }
-            out.insert("metrics".into(), Value::Object(m));
-        }
-        Some(other) => return Err(format!("metrics: expected an object, found {}", json_kind(other))),
-    }
-    Ok((Value::Object(out), source, id, (observed_ms, total)))
+    let (_, source, id, fresh) = normalise_post_in_place(&mut out)?;
+    Ok((Value::Object(out), source, id, fresh))
 }
 
 fn required_string(obj: &Map<String, Value>, field: &str) -> Result<String, String> {

@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 use trendpipe_core::record::Trend;
 
-use crate::load::{Batch, Loaded, TrendGroups, WATERMARK_SQL, format_time, group_trends, latest_posts, post_updates};
+use crate::load::{
+    Batch, Loaded, TrendGroups, Upsert, WATERMARK_SQL, format_time, group_trends, latest_posts, placeholders_with,
+};
 
 /// Opens the database file the sqlx pool opened (and migrated), with the same
 /// settings: WAL (kept in the file), NORMAL synchronous, foreign keys, a busy timeout.
@@ -34,8 +36,9 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn time(t: &DateTime<Utc>) -> String {
-    format_time(t)
+/// The shared upsert of a table, for one row.
+fn statement(table: Upsert) -> String {
+    table.sql(&placeholders_with('?', 1, table.columns()))
 }
 
 /// Loads a batch in one transaction: all of it or, on error, none of it.
@@ -49,27 +52,19 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
         let TrendGroups { places, trends } = group_trends(&batch.trends);
         let mut place_ids: BTreeMap<&str, i64> = BTreeMap::new();
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO places (code, name) VALUES (?1, ?2) \
-                 ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id",
-            )?;
+            let mut stmt = tx.prepare_cached(&statement(Upsert::Places))?;
             for (code, name) in &places {
                 place_ids.insert(code, stmt.query_row(params![code, name], |r| r.get(0))?);
             }
         }
         let mut trend_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO trends (source, key, name, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (source, key) DO UPDATE SET \
-                 name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
-                 first_seen = CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END, \
-                 last_seen = CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END \
-                 RETURNING id",
-            )?;
+            let mut stmt = tx.prepare_cached(&statement(Upsert::Trends))?;
             for ((source, key), span) in &trends {
-                let id =
-                    stmt.query_row(params![source, key, span.name, time(&span.first), time(&span.last)], |r| r.get(0))?;
+                let id = stmt.query_row(
+                    params![source, key, span.name, format_time(&span.first), format_time(&span.last)],
+                    |r| r.get(0),
+                )?;
                 trend_ids.insert((source, key), id);
             }
         }
@@ -83,14 +78,9 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
             observations.insert((trend_id, place_id, t.observed_at), t);
         }
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                 ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
-                 volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id",
-            )?;
+            let mut stmt = tx.prepare_cached(&statement(Upsert::Observations))?;
             for ((trend_id, place_id, at), t) in &observations {
-                stmt.execute(params![trend_id, place_id, time(at), t.volume, t.rank, t.run_id])?;
+                stmt.execute(params![trend_id, place_id, format_time(at), t.volume, t.rank, t.run_id])?;
             }
         }
         loaded.places = places.len() as u64;
@@ -102,30 +92,16 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
         let (posts, authors) = latest_posts(&batch.posts);
         let mut author_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO authors (source, author_id, handle, followers, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (source, author_id) DO UPDATE SET \
-                 handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
-                 followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
-                 updated_at = CASE WHEN excluded.updated_at > authors.updated_at THEN excluded.updated_at ELSE authors.updated_at END \
-                 RETURNING id",
-            )?;
+            let mut stmt = tx.prepare_cached(&statement(Upsert::Authors))?;
             for ((source, id), (p, a)) in &authors {
-                let row = stmt.query_row(params![source, id, a.handle, a.followers, time(&p.at)], |r| r.get(0))?;
+                let row =
+                    stmt.query_row(params![source, id, a.handle, a.followers, format_time(&p.at)], |r| r.get(0))?;
                 author_ids.insert((source, id), row);
             }
         }
         let mut post_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
-            let mut stmt = tx.prepare_cached(&format!(
-                "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
-                 reposts, likes, replies, quotes, parent_id, quote_of) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-                 ON CONFLICT (source, post_id) DO UPDATE SET {}, \
-                 observed_at = CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END \
-                 RETURNING id",
-                post_updates()
-            ))?;
+            let mut stmt = tx.prepare_cached(&statement(Upsert::Posts))?;
             for ((source, id), p) in &posts {
                 let post = &p.post;
                 let author = match &post.author {
@@ -144,8 +120,8 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
                         post.url,
                         post.text,
                         post.lang,
-                        post.created_at.as_ref().map(time),
-                        time(&p.at),
+                        post.created_at.as_ref().map(format_time),
+                        format_time(&p.at),
                         m.reposts,
                         m.likes,
                         m.replies,
@@ -172,9 +148,7 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
         links.sort_unstable();
         links.dedup();
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO post_trends (post, trend_key) VALUES (?1, ?2) ON CONFLICT (post, trend_key) DO NOTHING",
-            )?;
+            let mut stmt = tx.prepare_cached(&statement(Upsert::Links))?;
             for (id, key) in &links {
                 stmt.execute(params![id, key])?;
             }
@@ -182,19 +156,13 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
 
         // Scores that `sentiment` already added to the records.
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                 ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
-                 pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
-                 scored_at = excluded.scored_at",
-            )?;
+            let mut stmt = tx.prepare_cached(&statement(Upsert::Scores))?;
             for (key, p) in &posts {
                 if let Some(s) = &p.post.sentiment {
                     let Some(id) = post_ids.get(key) else {
                         return Err(missing_id("post", key.1));
                     };
-                    stmt.execute(params![id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, time(&p.at)])?;
+                    stmt.execute(params![id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, format_time(&p.at)])?;
                 }
             }
         }
@@ -203,7 +171,11 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
     }
 
     if let Some((stream, at)) = &batch.watermark {
-        tx.prepare_cached(&WATERMARK_SQL.replace('$', "?"))?.execute(params![stream, time(at), time(&Utc::now())])?;
+        tx.prepare_cached(&WATERMARK_SQL.replace('$', "?"))?.execute(params![
+            stream,
+            format_time(at),
+            format_time(&Utc::now())
+        ])?;
     }
     tx.commit()?;
     Ok(loaded)

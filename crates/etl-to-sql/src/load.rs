@@ -176,6 +176,81 @@ pub fn post_updates() -> String {
         .join(", ")
 }
 
+/// The tables the generic and the SQLite paths upsert into, with the same statement
+/// for both: they differ only in how many rows one statement carries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Upsert {
+    Places,
+    Trends,
+    Observations,
+    Authors,
+    Posts,
+    Links,
+    Scores,
+}
+
+impl Upsert {
+    /// Columns per row.
+    pub(crate) fn columns(self) -> usize {
+        match self {
+            Upsert::Places | Upsert::Links => 2,
+            Upsert::Trends | Upsert::Authors => 5,
+            Upsert::Observations => 6,
+            Upsert::Posts => 14,
+            Upsert::Scores => 8,
+        }
+    }
+
+    /// The statement for `values` (its `VALUES` rows of placeholders). Statements
+    /// that return ids return the natural key too, to map each id to its row.
+    pub(crate) fn sql(self, values: &str) -> String {
+        match self {
+            Upsert::Places => format!(
+                "INSERT INTO places (code, name) VALUES {values} \
+                 ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id, code"
+            ),
+            Upsert::Trends => format!(
+                "INSERT INTO trends (source, key, name, first_seen, last_seen) VALUES {values} \
+                 ON CONFLICT (source, key) DO UPDATE SET \
+                 name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
+                 first_seen = CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END, \
+                 last_seen = CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END \
+                 RETURNING id, source, key"
+            ),
+            Upsert::Observations => format!(
+                "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) VALUES {values} \
+                 ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
+                 volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id"
+            ),
+            Upsert::Authors => format!(
+                "INSERT INTO authors (source, author_id, handle, followers, updated_at) VALUES {values} \
+                 ON CONFLICT (source, author_id) DO UPDATE SET \
+                 handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
+                 followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
+                 updated_at = CASE WHEN excluded.updated_at > authors.updated_at THEN excluded.updated_at ELSE authors.updated_at END \
+                 RETURNING id, source, author_id"
+            ),
+            Upsert::Posts => format!(
+                "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
+                 reposts, likes, replies, quotes, parent_id, quote_of) VALUES {values} \
+                 ON CONFLICT (source, post_id) DO UPDATE SET {}, \
+                 observed_at = CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END \
+                 RETURNING id, source, post_id",
+                post_updates()
+            ),
+            Upsert::Links => format!(
+                "INSERT INTO post_trends (post, trend_key) VALUES {values} ON CONFLICT (post, trend_key) DO NOTHING"
+            ),
+            Upsert::Scores => format!(
+                "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) VALUES {values} \
+                 ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
+                 pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
+                 scored_at = excluded.scored_at"
+            ),
+        }
+    }
+}
+
 /// Times as text for SQL: RFC 3339 with `+00:00`, the form sqlx writes into SQLite, so
 /// both paths store the same text.
 pub fn format_time(t: &DateTime<Utc>) -> String {
@@ -270,19 +345,15 @@ where
     let conn: &mut DB::Connection = &mut tx;
     let mut loaded = Loaded::default();
     let mark = if DB::NAME == "SQLite" { '?' } else { '$' };
-    let placeholders = |rows: usize, cols: usize| placeholders_with(mark, rows, cols);
-    // Rows per statement for a table of `cols` columns.
-    let rows_for = |cols: usize| (PARAMS_PER_STATEMENT / cols).max(1);
+    let statement = |table: Upsert, rows: usize| table.sql(&placeholders_with(mark, rows, table.columns()));
+    // Rows per statement for a table.
+    let rows_for = |table: Upsert| (PARAMS_PER_STATEMENT / table.columns()).max(1);
 
     if !batch.trends.is_empty() {
         let TrendGroups { places, trends } = group_trends(&batch.trends);
         let mut place_ids: HashMap<String, i64> = HashMap::with_capacity(places.len());
-        for chunk in places.chunks(rows_for(2)) {
-            let sql = format!(
-                "INSERT INTO places (code, name) VALUES {} \
-                 ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id, code",
-                placeholders(chunk.len(), 2)
-            );
+        for chunk in places.chunks(rows_for(Upsert::Places)) {
+            let sql = statement(Upsert::Places, chunk.len());
             let mut query = sqlx::query::<DB>(&sql);
             for (code, name) in chunk {
                 query = query.bind(code.to_string()).bind(name.map(str::to_owned));
@@ -293,16 +364,8 @@ where
         }
 
         let mut trend_ids: HashMap<(String, String), i64> = HashMap::with_capacity(trends.len());
-        for chunk in trends.chunks(rows_for(5)) {
-            let sql = format!(
-                "INSERT INTO trends (source, key, name, first_seen, last_seen) VALUES {} \
-                 ON CONFLICT (source, key) DO UPDATE SET \
-                 name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
-                 first_seen = CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END, \
-                 last_seen = CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END \
-                 RETURNING id, source, key",
-                placeholders(chunk.len(), 5)
-            );
+        for chunk in trends.chunks(rows_for(Upsert::Trends)) {
+            let sql = statement(Upsert::Trends, chunk.len());
             let mut query = sqlx::query::<DB>(&sql);
             for ((source, key), span) in chunk {
                 query = query
@@ -329,13 +392,8 @@ where
             observations.insert((trend_id, place_id, t.observed_at), t);
         }
         let observations: Vec<_> = observations.into_iter().collect();
-        for chunk in observations.chunks(rows_for(6)) {
-            let sql = format!(
-                "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) VALUES {} \
-                 ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
-                 volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id",
-                placeholders(chunk.len(), 6)
-            );
+        for chunk in observations.chunks(rows_for(Upsert::Observations)) {
+            let sql = statement(Upsert::Observations, chunk.len());
             let mut query = sqlx::query::<DB>(&sql);
             for ((trend_id, place_id, at), t) in chunk {
                 query = query
@@ -356,16 +414,8 @@ where
     if !batch.posts.is_empty() {
         let (posts, authors) = latest_posts(&batch.posts);
         let mut author_ids: HashMap<(String, String), i64> = HashMap::with_capacity(authors.len());
-        for chunk in authors.chunks(rows_for(5)) {
-            let sql = format!(
-                "INSERT INTO authors (source, author_id, handle, followers, updated_at) VALUES {} \
-                 ON CONFLICT (source, author_id) DO UPDATE SET \
-                 handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
-                 followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
-                 updated_at = CASE WHEN excluded.updated_at > authors.updated_at THEN excluded.updated_at ELSE authors.updated_at END \
-                 RETURNING id, source, author_id",
-                placeholders(chunk.len(), 5)
-            );
+        for chunk in authors.chunks(rows_for(Upsert::Authors)) {
+            let sql = statement(Upsert::Authors, chunk.len());
             let mut query = sqlx::query::<DB>(&sql);
             for ((source, id), (p, a)) in chunk {
                 query = query
@@ -381,16 +431,8 @@ where
         }
 
         let mut post_ids: HashMap<(String, String), i64> = HashMap::with_capacity(posts.len());
-        for chunk in posts.chunks(rows_for(14)) {
-            let sql = format!(
-                "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
-                 reposts, likes, replies, quotes, parent_id, quote_of) VALUES {} \
-                 ON CONFLICT (source, post_id) DO UPDATE SET {}, \
-                 observed_at = CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END \
-                 RETURNING id, source, post_id",
-                placeholders(chunk.len(), 14),
-                post_updates()
-            );
+        for chunk in posts.chunks(rows_for(Upsert::Posts)) {
+            let sql = statement(Upsert::Posts, chunk.len());
             let mut query = sqlx::query::<DB>(&sql);
             for ((source, id), p) in chunk {
                 let post = &p.post;
@@ -434,11 +476,8 @@ where
         }
         links.sort();
         links.dedup();
-        for chunk in links.chunks(rows_for(2)) {
-            let sql = format!(
-                "INSERT INTO post_trends (post, trend_key) VALUES {} ON CONFLICT (post, trend_key) DO NOTHING",
-                placeholders(chunk.len(), 2)
-            );
+        for chunk in links.chunks(rows_for(Upsert::Links)) {
+            let sql = statement(Upsert::Links, chunk.len());
             let mut query = sqlx::query::<DB>(&sql);
             for (id, key) in chunk {
                 query = query.bind(*id).bind(key.clone());
@@ -453,14 +492,8 @@ where
                 p.post.sentiment.as_ref().map(|s| (post_ids.get(&(source.to_string(), id.to_string())), p.at, s))
             })
             .collect();
-        for chunk in scored.chunks(rows_for(8)) {
-            let sql = format!(
-                "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) VALUES {} \
-                 ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
-                 pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
-                 scored_at = excluded.scored_at",
-                placeholders(chunk.len(), 8)
-            );
+        for chunk in scored.chunks(rows_for(Upsert::Scores)) {
+            let sql = statement(Upsert::Scores, chunk.len());
             let mut query = sqlx::query::<DB>(&sql);
             for (id, at, s) in chunk {
                 let Some(&id) = *id else {
@@ -499,7 +532,7 @@ fn missing_id(what: &str, key: &str) -> sqlx::Error {
 /// PostgreSQL takes `$N`; SQLite takes `?N`, which it reads as a position, whereas it
 /// would read `$N` as a name and look each one up among the names seen so far,
 /// quadratic in the thousands of parameters of a multi-row insert.
-fn placeholders_with(mark: char, rows: usize, cols: usize) -> String {
+pub(crate) fn placeholders_with(mark: char, rows: usize, cols: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 6);
     for r in 0..rows {
         if r > 0 {
