@@ -367,7 +367,38 @@ fn tricky_batches(dir: &std::path::Path) -> Vec<trendpipe_etl_to_sql::load::Batc
         json!({"kind":"post","source":"x","id":"10","text":"tab\there\nnew line \\ back","created_at":"2026-11-22T01:00:00Z",
                "metrics":{"likes":null},"parent_id":"9","quote_of":null}),
     ]);
-    vec![batch_of(&scored), batch_of(&trends), batch_of(&tricky), batch_of(&scored)]
+    // Seen again: post 9 and author 7 older than stored (nothing changes but a new
+    // trend link), then author 7 newer with other values, on a new post.
+    let again =
+        ndjson(&[post("9", "7", 1, "2026-11-22T01:00:00Z", "c"), post("11", "7", 5, "2026-11-22T03:00:00Z", "a")]);
+    vec![batch_of(&scored), batch_of(&trends), batch_of(&tricky), batch_of(&scored), batch_of(&again)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_author_deleted_between_two_batches_of_a_run_is_stored_again() {
+    // The SQLite path updates an author it has loaded before through the row id it
+    // saw; a row gone since must not swallow the update.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("gone.db").display());
+    let sql = Sql::connect(&url).await.unwrap();
+    let first = batch_of(&ndjson(&[post("1", "7", 3, "2026-11-22T01:00:00Z", "a")]));
+    let second = batch_of(&ndjson(&[post("2", "7", 4, "2026-11-22T02:00:00Z", "a")]));
+    let mut loader = trendpipe_etl_to_sql::load::Loader::new(&sql).unwrap();
+    loader.load(&first).await.unwrap();
+    {
+        let Sql::Sqlite(pool) = &sql else { unreachable!() };
+        for q in ["DELETE FROM post_trends", "DELETE FROM posts", "DELETE FROM authors"] {
+            sqlx::query(q).execute(pool).await.unwrap();
+        }
+    }
+    loader.load(&second).await.unwrap();
+    drop(loader);
+    sql.close().await;
+    assert_eq!(
+        dump(&url).await,
+        ["2|a", "mastodon|2|7|post 2|4|2|2026-11-22T02:00:00+00:00", "mastodon|7|h7|40"],
+        "the second post must point at a stored author 7"
+    );
 }
 
 /// Loads the batches through the fast path of the database (`Loader`) into `fast`

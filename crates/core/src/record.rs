@@ -108,6 +108,82 @@ pub struct Post {
     pub extra: Map<String, Value>,
 }
 
+impl Post {
+    /// Reads a post record straight from its JSON text, leaving `extra` (here and in
+    /// the author) empty: for a stage that reads the known fields only. serde reads a
+    /// tagged record with flattened fields through a buffer of the whole object; this
+    /// reads it in one pass, about twice as fast. `None` when the text is not a post
+    /// record of this shape: read it as a [`Record`] then, which accepts the same
+    /// posts and says what is wrong with the others.
+    pub fn from_json_known_fields(text: &str) -> Option<Post> {
+        let p: KnownPost = serde_json::from_str(text).ok()?;
+        Some(Post {
+            source: p.source,
+            id: p.id,
+            url: p.url,
+            text: p.text,
+            lang: p.lang,
+            created_at: p.created_at,
+            author: p.author.map(|a| Author { id: a.id, handle: a.handle, followers: a.followers, extra: Map::new() }),
+            metrics: p.metrics,
+            parent_id: p.parent_id,
+            quote_of: p.quote_of,
+            trend: p.trend,
+            observed_at: p.observed_at,
+            sentiment: p.sentiment,
+            extra: Map::new(),
+        })
+    }
+}
+
+/// The `kind` of a post record, the only value [`KnownPost`] takes.
+#[derive(Deserialize)]
+enum PostKind {
+    #[serde(rename = "post")]
+    Post,
+}
+
+/// [`Post`]'s fields with the same types and defaults, and its tag, without the
+/// flattened rest (unknown fields are skipped).
+#[derive(Deserialize)]
+struct KnownPost {
+    #[serde(rename = "kind")]
+    _kind: PostKind,
+    source: String,
+    id: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default, with = "rfc3339_opt")]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    author: Option<KnownAuthor>,
+    #[serde(default)]
+    metrics: Metrics,
+    #[serde(default)]
+    parent_id: Option<String>,
+    #[serde(default)]
+    quote_of: Option<String>,
+    #[serde(default)]
+    trend: Option<String>,
+    #[serde(default, with = "rfc3339_opt")]
+    observed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    sentiment: Option<Sentiment>,
+}
+
+#[derive(Deserialize)]
+struct KnownAuthor {
+    id: String,
+    #[serde(default)]
+    handle: Option<String>,
+    #[serde(default)]
+    followers: Option<i64>,
+}
+
 /// What `sentiment` adds to a post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {

@@ -199,6 +199,10 @@ fn parse(value: &Value) -> Result<Parsed, String> {
 /// Validates a line of NDJSON: read straight into a record (no intermediate JSON
 /// tree) when it is one; otherwise through [`parse`], for the same reasons.
 fn parse_line(line: u64, text: &str) -> Result<Parsed, Rejected> {
+    // Nothing here stores the fields a record carries beyond the known ones.
+    if let Some(post) = trendpipe_core::record::Post::from_json_known_fields(text) {
+        return check(Record::Post(post)).map_err(|reason| Rejected::of_line(line, text, reason));
+    }
     if let Ok(record) = serde_json::from_str::<Record>(text) {
         return check(record).map_err(|reason| Rejected::of_line(line, text, reason));
     }

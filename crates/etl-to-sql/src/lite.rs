@@ -7,8 +7,15 @@
 //! calling thread. The statements, the grouping and the order of the rows are those of
 //! the generic path in `load.rs` (same rows, same ids; see the tests), and the values
 //! are bound in the types sqlx binds (times as RFC 3339 text).
+//!
+//! Two shortcuts keep the work per record down, neither changing what is stored: a
+//! post or author not stored yet goes in with a plain insert whose rowid comes from the
+//! connection (no `RETURNING`, which SQLite runs through a temporary table per
+//! execution), and an author already loaded by this run, as most are (an author posts
+//! many times), is updated through the row id this run saw, checked against its
+//! natural key, instead of by an upsert that looks the key up in the index again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,12 +24,51 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use trendpipe_core::record::Trend;
 
 use crate::load::{
-    Batch, Loaded, TrendGroups, Upsert, WATERMARK_SQL, format_time, group_trends, latest_posts, placeholders_with,
+    Batch, Loaded, TrendGroups, Upsert, WATERMARK_SQL, author_updates, format_time, group_trends, latest_posts,
+    placeholders_with,
 };
+
+/// Author row ids this run has seen, by source and provider id, up to
+/// [`KNOWN_AUTHORS`] of them.
+type AuthorIds = HashMap<String, HashMap<String, i64>>;
+
+/// At most this many author ids are remembered (about 100 bytes each); past it the
+/// memory starts over, which costs speed only.
+const KNOWN_AUTHORS: usize = 500_000;
+
+/// A SQLite database opened for loading, and what the loads so far have learnt.
+pub struct Lite {
+    conn: Connection,
+    authors: AuthorIds,
+    known: usize,
+}
+
+impl Lite {
+    /// Opens the database file the sqlx pool opened (and migrated).
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        Ok(Self { conn: open(path)?, authors: AuthorIds::new(), known: 0 })
+    }
+
+    /// Loads a batch in one transaction: all of it or, on error, none of it.
+    pub fn load(&mut self, batch: &Batch) -> rusqlite::Result<Loaded> {
+        let mut fresh = Vec::new();
+        let loaded = load(&mut self.conn, &self.authors, &mut fresh, batch)?;
+        // Only ids of committed rows are remembered.
+        if self.known + fresh.len() > KNOWN_AUTHORS {
+            self.authors.clear();
+            self.known = 0;
+        }
+        self.known += fresh.len();
+        for (source, id, row) in fresh {
+            self.authors.entry(source).or_default().insert(id, row);
+        }
+        Ok(loaded)
+    }
+}
 
 /// Opens the database file the sqlx pool opened (and migrated), with the same
 /// settings: WAL (kept in the file), NORMAL synchronous, foreign keys, a busy timeout.
-pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.pragma_update(None, "foreign_keys", true)?;
@@ -41,8 +87,14 @@ fn statement(table: Upsert) -> String {
     table.sql(&placeholders_with('?', 1, table.columns()))
 }
 
-/// Loads a batch in one transaction: all of it or, on error, none of it.
-pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
+/// Loads a batch in one transaction, updating the authors of `known` by row id and
+/// adding to `fresh` the ids of the other authors.
+fn load(
+    conn: &mut Connection,
+    known: &AuthorIds,
+    fresh: &mut Vec<(String, String, i64)>,
+    batch: &Batch,
+) -> rusqlite::Result<Loaded> {
     // IMMEDIATE takes the write lock up front, so that a concurrent writer makes this
     // one wait (busy timeout) instead of failing half-way.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -92,16 +144,40 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
         let (posts, authors) = latest_posts(&batch.posts);
         let mut author_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
-            let mut stmt = tx.prepare_cached(&statement(Upsert::Authors))?;
+            let mut upsert = tx.prepare_cached(&statement(Upsert::Authors))?;
+            let mut insert = tx.prepare_cached(&Upsert::Authors.insert_new(&placeholders_with('?', 1, 5)))?;
+            let mut update = tx.prepare_cached(&format!(
+                "UPDATE authors SET {} WHERE id = ?4 AND source = ?5 AND author_id = ?6",
+                author_updates(|col| match col {
+                    "handle" => "?1".to_owned(),
+                    "followers" => "?2".to_owned(),
+                    _ => "?3".to_owned(),
+                })
+            ))?;
             for ((source, id), (p, a)) in &authors {
-                let row =
-                    stmt.query_row(params![source, id, a.handle, a.followers, format_time(&p.at)], |r| r.get(0))?;
+                let at = format_time(&p.at);
+                let seen = known.get(*source).and_then(|ids| ids.get(*id));
+                // A row this run saw is updated in place; one deleted since goes in again.
+                if let Some(&row) = seen
+                    && update.execute(params![a.handle, a.followers, at, row, source, id])? == 1
+                {
+                    author_ids.insert((source, id), row);
+                    continue;
+                }
+                let values = params![source, id, a.handle, a.followers, at];
+                let row = if insert.execute(values)? == 1 {
+                    tx.last_insert_rowid()
+                } else {
+                    upsert.query_row(values, |r| r.get(0))?
+                };
                 author_ids.insert((source, id), row);
+                fresh.push((source.to_string(), id.to_string(), row));
             }
         }
         let mut post_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
-            let mut stmt = tx.prepare_cached(&statement(Upsert::Posts))?;
+            let mut upsert = tx.prepare_cached(&statement(Upsert::Posts))?;
+            let mut insert = tx.prepare_cached(&Upsert::Posts.insert_new(&placeholders_with('?', 1, 14)))?;
             for ((source, id), p) in &posts {
                 let post = &p.post;
                 let author = match &post.author {
@@ -112,25 +188,27 @@ pub fn load(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Loaded> {
                     None => None,
                 };
                 let m = &post.metrics;
-                let row = stmt.query_row(
-                    params![
-                        source,
-                        id,
-                        author,
-                        post.url,
-                        post.text,
-                        post.lang,
-                        post.created_at.as_ref().map(format_time),
-                        format_time(&p.at),
-                        m.reposts,
-                        m.likes,
-                        m.replies,
-                        m.quotes,
-                        post.parent_id,
-                        post.quote_of
-                    ],
-                    |r| r.get(0),
-                )?;
+                let values = params![
+                    source,
+                    id,
+                    author,
+                    post.url,
+                    post.text,
+                    post.lang,
+                    post.created_at.as_ref().map(format_time),
+                    format_time(&p.at),
+                    m.reposts,
+                    m.likes,
+                    m.replies,
+                    m.quotes,
+                    post.parent_id,
+                    post.quote_of
+                ];
+                let row = if insert.execute(values)? == 1 {
+                    tx.last_insert_rowid()
+                } else {
+                    upsert.query_row(values, |r| r.get(0))?
+                };
                 post_ids.insert((source, id), row);
             }
         }

@@ -114,7 +114,7 @@ impl LoadError {
 /// (`lite.rs`).
 pub struct Loader<'a> {
     sql: &'a Sql,
-    lite: Option<rusqlite::Connection>,
+    lite: Option<crate::lite::Lite>,
 }
 
 impl<'a> Loader<'a> {
@@ -127,7 +127,7 @@ impl<'a> Loader<'a> {
                 if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
                     None
                 } else {
-                    Some(crate::lite::open(file)?)
+                    Some(crate::lite::Lite::open(file)?)
                 }
             }
             Sql::Postgres(_) => None,
@@ -138,7 +138,7 @@ impl<'a> Loader<'a> {
     /// Loads a batch in one transaction: all of it or, on error, none of it.
     pub async fn load(&mut self, batch: &Batch) -> Result<Loaded, LoadError> {
         match (self.sql, &mut self.lite) {
-            (_, Some(conn)) => Ok(crate::lite::load(conn, batch)?),
+            (_, Some(lite)) => Ok(lite.load(batch)?),
             (Sql::Sqlite(pool), None) => Ok(in_transaction(pool, batch).await?),
             (Sql::Postgres(pool), None) => Ok(crate::pg::load(pool, batch).await?),
         }
@@ -201,54 +201,88 @@ impl Upsert {
         }
     }
 
+    /// The table and its columns, as `INSERT INTO` names them.
+    fn target(self) -> &'static str {
+        match self {
+            Upsert::Places => "places (code, name)",
+            Upsert::Trends => "trends (source, key, name, first_seen, last_seen)",
+            Upsert::Observations => "trend_observations (trend_id, place_id, observed_at, volume, rank, run_id)",
+            Upsert::Authors => "authors (source, author_id, handle, followers, updated_at)",
+            Upsert::Posts => {
+                "posts (source, post_id, author, url, text, lang, created_at, observed_at, \
+                 reposts, likes, replies, quotes, parent_id, quote_of)"
+            }
+            Upsert::Links => "post_trends (post, trend_key)",
+            Upsert::Scores => "post_sentiment (post, model, compound, pos, neu, neg, label, scored_at)",
+        }
+    }
+
+    /// The natural key: the unique constraint the upsert resolves conflicts on.
+    fn key(self) -> &'static str {
+        match self {
+            Upsert::Places => "code",
+            Upsert::Trends => "source, key",
+            Upsert::Authors => "source, author_id",
+            Upsert::Posts => "source, post_id",
+            Upsert::Observations => "trend_id, place_id, observed_at",
+            Upsert::Links => "post, trend_key",
+            Upsert::Scores => "post",
+        }
+    }
+
     /// The statement for `values` (its `VALUES` rows of placeholders). Statements
     /// that return ids return the natural key too, to map each id to its row.
     pub(crate) fn sql(self, values: &str) -> String {
-        match self {
-            Upsert::Places => format!(
-                "INSERT INTO places (code, name) VALUES {values} \
-                 ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id, code"
-            ),
-            Upsert::Trends => format!(
-                "INSERT INTO trends (source, key, name, first_seen, last_seen) VALUES {values} \
-                 ON CONFLICT (source, key) DO UPDATE SET \
+        let conflict = match self {
+            Upsert::Places => {
+                "DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id, code".to_owned()
+            }
+            Upsert::Trends => "DO UPDATE SET \
                  name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
                  first_seen = CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END, \
                  last_seen = CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END \
                  RETURNING id, source, key"
-            ),
-            Upsert::Observations => format!(
-                "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) VALUES {values} \
-                 ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
-                 volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id"
-            ),
-            Upsert::Authors => format!(
-                "INSERT INTO authors (source, author_id, handle, followers, updated_at) VALUES {values} \
-                 ON CONFLICT (source, author_id) DO UPDATE SET \
-                 handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
-                 followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
-                 updated_at = CASE WHEN excluded.updated_at > authors.updated_at THEN excluded.updated_at ELSE authors.updated_at END \
-                 RETURNING id, source, author_id"
-            ),
+                .to_owned(),
+            Upsert::Observations => {
+                "DO UPDATE SET volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id".to_owned()
+            }
+            Upsert::Authors => {
+                format!("DO UPDATE SET {} RETURNING id, source, author_id", author_updates(|col| format!("excluded.{col}")))
+            }
             Upsert::Posts => format!(
-                "INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
-                 reposts, likes, replies, quotes, parent_id, quote_of) VALUES {values} \
-                 ON CONFLICT (source, post_id) DO UPDATE SET {}, \
+                "DO UPDATE SET {}, \
                  observed_at = CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END \
                  RETURNING id, source, post_id",
                 post_updates()
             ),
-            Upsert::Links => format!(
-                "INSERT INTO post_trends (post, trend_key) VALUES {values} ON CONFLICT (post, trend_key) DO NOTHING"
-            ),
-            Upsert::Scores => format!(
-                "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) VALUES {values} \
-                 ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
+            Upsert::Links => "DO NOTHING".to_owned(),
+            Upsert::Scores => "DO UPDATE SET model = excluded.model, compound = excluded.compound, \
                  pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
                  scored_at = excluded.scored_at"
-            ),
-        }
+                .to_owned(),
+        };
+        format!("INSERT INTO {} VALUES {values} ON CONFLICT ({}) {conflict}", self.target(), self.key())
     }
+
+    /// The insert of rows whose natural key is not stored yet, leaving alone those
+    /// that are: what the upsert does to a new row, without its `RETURNING` (the
+    /// SQLite path takes the new row's id from the connection instead).
+    pub(crate) fn insert_new(self, values: &str) -> String {
+        format!("INSERT INTO {} VALUES {values} ON CONFLICT ({}) DO NOTHING", self.target(), self.key())
+    }
+}
+
+/// The `SET` list of the authors upsert, `new` naming the column of the new values:
+/// handle and followers move to those of the latest observation (ties go to the later
+/// record), `updated_at` only forward. Shared by the upsert and by the SQLite path's
+/// update of an author whose row id it knows.
+pub(crate) fn author_updates(new: impl Fn(&str) -> String) -> String {
+    let (handle, followers, at) = (new("handle"), new("followers"), new("updated_at"));
+    format!(
+        "handle = CASE WHEN {at} >= authors.updated_at THEN COALESCE({handle}, authors.handle) ELSE authors.handle END, \
+         followers = CASE WHEN {at} >= authors.updated_at THEN COALESCE({followers}, authors.followers) ELSE authors.followers END, \
+         updated_at = CASE WHEN {at} > authors.updated_at THEN {at} ELSE authors.updated_at END"
+    )
 }
 
 /// Times as text for SQL: RFC 3339 with `+00:00`, the form sqlx writes into SQLite, so

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use sqlx::postgres::PgPool;
 use sqlx::{Connection, PgConnection};
 
-use crate::load::{Batch, Loaded, format_time, post_updates};
+use crate::load::{Batch, Loaded, author_updates, format_time, latest_posts, post_updates};
 
 /// Appends one field in COPY's text format: `\N` for null; backslash, tab, newline
 /// and carriage return escaped.
@@ -126,20 +126,47 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
     }
 
     if !batch.posts.is_empty() {
+        // The latest observation of each post and author, and the distinct trend
+        // links, picked here (the same picking as the generic path's) so that the
+        // server merges sets of distinct keys in key order, without sorting them.
+        let (posts, authors) = latest_posts(&batch.posts);
+        let mut links: Vec<(&str, &str, &str)> = batch
+            .posts
+            .iter()
+            .filter_map(|p| {
+                let trend = p.post.trend.as_deref().filter(|t| !t.is_empty())?;
+                Some((p.post.source.as_str(), p.post.id.as_str(), trend))
+            })
+            .collect();
+        links.sort_unstable();
+        links.dedup();
+
         sqlx::query(
-            "CREATE TEMP TABLE stage_posts (seq bigint, source text, post_id text, author_id text, handle text, \
-             followers bigint, url text, text text, lang text, created_at timestamptz, at timestamptz, \
-             reposts bigint, likes bigint, replies bigint, quotes bigint, parent_id text, quote_of text, trend text, \
+            "CREATE TEMP TABLE stage_authors (source text, author_id text, handle text, followers bigint, \
+             at timestamptz) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let mut data = String::with_capacity(authors.len() * 60);
+        for ((source, id), (p, a)) in &authors {
+            let at = format_time(&p.at);
+            row(&mut data, &[Some(source), Some(id), a.handle.as_deref(), num(a.followers).as_deref(), Some(&at)]);
+        }
+        copy(&mut tx, "COPY stage_authors FROM STDIN", data).await?;
+
+        sqlx::query(
+            "CREATE TEMP TABLE stage_posts (source text, post_id text, author_id text, \
+             url text, text text, lang text, created_at timestamptz, at timestamptz, \
+             reposts bigint, likes bigint, replies bigint, quotes bigint, parent_id text, quote_of text, \
              model text, compound double precision, pos double precision, neu double precision, neg double precision, \
              label text) ON COMMIT DROP",
         )
         .execute(&mut *tx)
         .await?;
-        let mut data = String::with_capacity(batch.posts.len() * 300);
+        let mut data = String::with_capacity(posts.len() * 300);
         let mut floats = String::new();
-        for (seq, p) in batch.posts.iter().enumerate() {
+        for ((source, id), p) in &posts {
             let post = &p.post;
-            let author = post.author.as_ref();
             let s = post.sentiment.as_ref();
             let created = post.created_at.as_ref().map(format_time);
             let at = format_time(&p.at);
@@ -157,12 +184,9 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
             row(
                 &mut data,
                 &[
-                    Some(&seq.to_string()),
-                    Some(&post.source),
-                    Some(&post.id),
-                    author.map(|a| a.id.as_str()),
-                    author.and_then(|a| a.handle.as_deref()),
-                    num(author.and_then(|a| a.followers)).as_deref(),
+                    Some(source),
+                    Some(id),
+                    post.author.as_ref().map(|a| a.id.as_str()),
                     post.url.as_deref(),
                     post.text.as_deref(),
                     post.lang.as_deref(),
@@ -174,7 +198,6 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
                     num(m.quotes).as_deref(),
                     post.parent_id.as_deref(),
                     post.quote_of.as_deref(),
-                    post.trend.as_deref().filter(|t| !t.is_empty()),
                     s.map(|s| s.model.as_str()),
                     compound.as_deref(),
                     pos.as_deref(),
@@ -185,52 +208,55 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
             );
         }
         copy(&mut tx, "COPY stage_posts FROM STDIN", data).await?;
+
+        sqlx::query("CREATE TEMP TABLE stage_links (source text, post_id text, trend text) ON COMMIT DROP")
+            .execute(&mut *tx)
+            .await?;
+        let mut data = String::with_capacity(links.len() * 40);
+        for (source, id, trend) in &links {
+            row(&mut data, &[Some(source), Some(id), Some(trend)]);
+        }
+        copy(&mut tx, "COPY stage_links FROM STDIN", data).await?;
+
         // One statement, so that each step joins the rows the previous one returned
         // (a hash join of two batch-sized sets) instead of looking every post and
         // author up again in the growing tables. Foreign-key checks are queued to the
         // end of the statement, when the posts and authors they point at are in.
-        let counts = sqlx::query_as::<_, (i64, i64)>(&format!(
-            "WITH latest AS MATERIALIZED ( \
-               SELECT DISTINCT ON (source, post_id) * FROM stage_posts ORDER BY source, post_id, at DESC, seq DESC), \
-             a AS ( \
+        sqlx::query(&format!(
+            "WITH a AS ( \
                INSERT INTO authors (source, author_id, handle, followers, updated_at) \
-               SELECT DISTINCT ON (source, author_id) source, author_id, handle, followers, at \
-                 FROM stage_posts WHERE author_id IS NOT NULL \
-                ORDER BY source, author_id, at DESC, seq DESC \
-               ON CONFLICT (source, author_id) DO UPDATE SET \
-               handle = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.handle, authors.handle) ELSE authors.handle END, \
-               followers = CASE WHEN excluded.updated_at >= authors.updated_at THEN COALESCE(excluded.followers, authors.followers) ELSE authors.followers END, \
-               updated_at = GREATEST(excluded.updated_at, authors.updated_at) \
+               SELECT source, author_id, handle, followers, at FROM stage_authors \
+               ON CONFLICT (source, author_id) DO UPDATE SET {} \
                RETURNING id, source, author_id), \
              p AS ( \
                INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
                reposts, likes, replies, quotes, parent_id, quote_of) \
                SELECT s.source, s.post_id, a.id, s.url, s.text, s.lang, s.created_at, s.at, \
                       s.reposts, s.likes, s.replies, s.quotes, s.parent_id, s.quote_of \
-                 FROM latest s LEFT JOIN a ON a.source = s.source AND a.author_id = s.author_id \
+                 FROM stage_posts s LEFT JOIN a ON a.source = s.source AND a.author_id = s.author_id \
                ON CONFLICT (source, post_id) DO UPDATE SET {}, \
                observed_at = GREATEST(excluded.observed_at, posts.observed_at) \
                RETURNING id, source, post_id), \
              links AS ( \
                INSERT INTO post_trends (post, trend_key) \
-               SELECT DISTINCT p.id, s.trend FROM stage_posts s JOIN p ON p.source = s.source AND p.post_id = s.post_id \
-                WHERE s.trend IS NOT NULL \
+               SELECT p.id, l.trend FROM stage_links l JOIN p ON p.source = l.source AND p.post_id = l.post_id \
                ON CONFLICT (post, trend_key) DO NOTHING), \
              scores AS ( \
                INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) \
                SELECT p.id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, s.at \
-                 FROM latest s JOIN p ON p.source = s.source AND p.post_id = s.post_id \
+                 FROM stage_posts s JOIN p ON p.source = s.source AND p.post_id = s.post_id \
                 WHERE s.model IS NOT NULL \
                ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
                pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
                scored_at = excluded.scored_at) \
              SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM p)",
+            author_updates(|col| format!("excluded.{col}")),
             post_updates()
         ))
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await?;
-        loaded.authors = counts.0 as u64;
-        loaded.posts = counts.1 as u64;
+        loaded.authors = authors.len() as u64;
+        loaded.posts = posts.len() as u64;
     }
 
     if let Some((stream, at)) = &batch.watermark {
