@@ -227,21 +227,6 @@ static BYTE_CLASS: [u8; 256] = {
     table
 };
 
-/// Lower-cases ASCII `word` into the front of `buf`, which shrinks to what is
-/// left, so that the words of one text share a stack buffer instead of each
-/// allocating a `String`. `None` when the buffer is too small.
-#[inline]
-pub(crate) fn ascii_lower_into<'b>(word: &str, buf: &mut &'b mut [u8]) -> Option<&'b str> {
-    if buf.len() < word.len() {
-        return None;
-    }
-    let (head, tail) = std::mem::take(buf).split_at_mut(word.len());
-    *buf = tail;
-    head.copy_from_slice(word.as_bytes());
-    head.make_ascii_lowercase();
-    std::str::from_utf8(head).ok()
-}
-
 /// General category `Lt`, which Python's `isupper()` rejects alongside
 /// lowercase letters. The set is small and has not changed since Unicode 3.
 #[inline]
