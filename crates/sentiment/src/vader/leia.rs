@@ -54,7 +54,7 @@ use smallvec::SmallVec;
 
 use super::lexicon::{self, FxBuild, LexiconError, WordMap};
 use super::rules::{Booster, Dialect, Keyword, but_check};
-use super::text::py_split;
+use super::text::{py_split, scan_bytes};
 use super::{INLINE_TOKENS, Scores, Sentiments, Token, Tokens, lexicon_len, score_valence, valence_at};
 
 /// LeIA's word lexicon (about 7,450 entries, translated from VADER's).
@@ -287,12 +287,13 @@ impl SentimentIntensityAnalyzer {
     /// Scores `text`. Never panics; cost is linear in the length of the text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
         let text = fold(text);
-        let words: SmallVec<[&str; INLINE_TOKENS]> = py_split(&text).filter(|t| t.len() > 1).map(strip_token).collect();
+        let words: SmallVec<[&str; INLINE_TOKENS]> =
+            py_split(&text).map(|(t, _)| t).filter(|t| t.len() > 1).map(strip_token).collect();
         if words.is_empty() {
             return Scores::NEUTRAL_EMPTY;
         }
         let mut tokens = Tokens::new();
-        tokens.extend(words.iter().map(|&word| Token::new::<Portuguese>(word, &self.lexicon)));
+        tokens.extend(words.iter().map(|&word| Token::new::<Portuguese>(word, scan_bytes(word), &self.lexicon)));
 
         let shouted = tokens.iter().filter(|t| t.upper).count();
         let cap_diff = shouted > 0 && shouted < tokens.len();
@@ -331,7 +332,8 @@ mod tests {
         assert_eq!(booster("quase"), Some(B_DECR));
         assert_eq!(booster("muito"), None);
         let phrase = |text: &str| {
-            let tokens: Vec<Token<'_>> = text.split(' ').map(|w| Token::new::<Portuguese>(w, &a.lexicon)).collect();
+            let tokens: Vec<Token<'_>> =
+                text.split(' ').map(|w| Token::new::<Portuguese>(w, scan_bytes(w), &a.lexicon)).collect();
             a.dialect.booster_phrase(&tokens)
         };
         assert_eq!(phrase("um pouco"), Some(B_DECR));

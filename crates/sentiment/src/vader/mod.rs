@@ -34,7 +34,7 @@ use rules::{
     ALPHA, C_INCR, Dialect, English, Keyword, N_SCALAR, add_english_modifiers, but_check, has_contraction, py_round,
 };
 use smallvec::SmallVec;
-use text::{py_isupper, py_lower, py_split, scan_bytes, strip_punc_if_word};
+use text::{APOSTROPHE, ByteScan, LOWER, NON_ASCII, UPPER, py_isupper, py_lower, py_split, strip_punc_if_word};
 
 /// The stock VADER word lexicon (about 7,500 entries).
 pub const BUILTIN_LEXICON: &str = include_str!("../../data/vader_lexicon.txt");
@@ -62,6 +62,8 @@ pub struct Scores {
 
 impl Scores {
     const NEUTRAL_EMPTY: Scores = Scores { neg: 0.0, neu: 0.0, pos: 0.0, compound: 0.0 };
+    /// A text with words but no sentiment: every score is zero.
+    const NEUTRAL: Scores = Scores { neg: 0.0, neu: 1.0, pos: 0.0, compound: 0.0 };
 }
 
 /// The VADER analyser: a word lexicon, an emoji lexicon and the rules.
@@ -117,18 +119,19 @@ const INLINE_TOKENS: usize = 32;
 
 impl<'a> Token<'a> {
     /// Reads `word` (already stripped of punctuation): looks it up once in
-    /// `words`, lower-cased.
+    /// `words`, lower-cased. `scan` may be that of the word before stripping:
+    /// punctuation is ASCII and no letter, and an apostrophe only leads to
+    /// the search for `n't`.
     #[inline]
-    fn new<D: Dialect>(word: &'a str, words: &WordMap) -> Self {
-        let scan = scan_bytes(word);
-        let (info, upper, contraction) = if scan.non_ascii {
+    fn new<D: Dialect>(word: &'a str, scan: ByteScan, words: &WordMap) -> Self {
+        let (info, upper, contraction) = if scan.has(NON_ASCII) {
             let lower = py_lower(word);
             // Lower-casing never adds an ASCII apostrophe.
-            let contraction = scan.apostrophe && has_contraction(&lower);
+            let contraction = scan.has(APOSTROPHE) && has_contraction(&lower);
             (words.get(&lower), py_isupper(word), contraction)
         } else {
-            let info = words.get_ascii_lowercase(word, scan.upper);
-            (info, scan.upper && !scan.lower, scan.apostrophe && has_contraction(word))
+            let info = words.get_ascii_lowercase(word, scan.has(UPPER));
+            (info, scan.has(UPPER) && !scan.has(LOWER), scan.has(APOSTROPHE) && has_contraction(word))
         };
         let mut info = info.unwrap_or_default();
         info.negation |= D::CONTRACTION_NEGATES && contraction;
@@ -211,7 +214,9 @@ impl SentimentIntensityAnalyzer {
         // Extended in place rather than collected, which would move the
         // inline array.
         let mut tokens = Tokens::new();
-        tokens.extend(py_split(&text).map(|raw| Token::new::<English>(strip_punc_if_word(raw), &self.lexicon)));
+        tokens.extend(py_split(&text).map(|(raw, scan)| {
+            Token::new::<English>(strip_punc_if_word(raw, scan.has(NON_ASCII)), scan, &self.lexicon)
+        }));
         if tokens.is_empty() {
             return Scores::NEUTRAL_EMPTY;
         }
@@ -469,6 +474,13 @@ fn normalize(score: f64) -> f64 {
 /// Turns per-token valences into the four scores. Summation is a plain
 /// left-to-right fold, as CPython's `sum` performs it for floats.
 fn score_valence(sentiments: &[f64], text: &str) -> Scores {
+    // Short texts often score zero throughout; the general path below then
+    // yields exactly this (a sum of +0.0 takes no emphasis, and the neutral
+    // count is the whole total), without its chain of square root, divisions
+    // and roundings.
+    if sentiments.iter().all(|&s| s == 0.0) {
+        return Scores::NEUTRAL;
+    }
     let mut sum: f64 = sentiments.iter().fold(0.0, |acc, &s| acc + s);
     let emphasis = punctuation_emphasis(text);
     if sum > 0.0 {
