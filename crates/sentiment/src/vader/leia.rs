@@ -54,7 +54,7 @@ use smallvec::SmallVec;
 
 use super::lexicon::{self, FxBuild, LexiconError, WordMap};
 use super::rules::{Booster, Dialect, Keyword, but_check};
-use super::text::{py_split, scan_bytes};
+use super::text::py_split;
 use super::{INLINE_TOKENS, Scores, Sentiments, Token, Tokens, lexicon_len, score_valence, valence_at};
 
 /// LeIA's word lexicon (about 7,450 entries, translated from VADER's).
@@ -231,12 +231,14 @@ const FIRST_SCAN_LIMIT: usize = 64;
 
 /// For every token, the index of the first token written the same way: the
 /// reference scores a token at `list.index(token)`.
-fn first_occurrences(words: &[&str]) -> SmallVec<[usize; INLINE_TOKENS]> {
-    if words.len() <= FIRST_SCAN_LIMIT {
-        return (0..words.len()).map(|k| words[..k].iter().position(|w| *w == words[k]).unwrap_or(k)).collect();
+fn first_occurrences(tokens: &[Token<'_>]) -> SmallVec<[usize; INLINE_TOKENS]> {
+    if tokens.len() <= FIRST_SCAN_LIMIT {
+        return (0..tokens.len())
+            .map(|k| tokens[..k].iter().position(|t| t.word == tokens[k].word).unwrap_or(k))
+            .collect();
     }
     let mut seen: HashMap<&str, usize, FxBuild> = HashMap::default();
-    words.iter().enumerate().map(|(k, w)| *seen.entry(w).or_insert(k)).collect()
+    tokens.iter().enumerate().map(|(k, t)| *seen.entry(t.word).or_insert(k)).collect()
 }
 
 impl SentimentIntensityAnalyzer {
@@ -287,19 +289,23 @@ impl SentimentIntensityAnalyzer {
     /// Scores `text`. Never panics; cost is linear in the length of the text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
         let text = fold(text);
-        let words: SmallVec<[&str; INLINE_TOKENS]> =
-            py_split(&text).map(|(t, _)| t).filter(|t| t.len() > 1).map(strip_token).collect();
-        if words.is_empty() {
+        // The scan of a field holds for the token stripped from it, as
+        // stripping removes only punctuation.
+        let mut tokens = Tokens::new();
+        tokens.extend(
+            py_split(&text)
+                .filter(|(field, _)| field.len() > 1)
+                .map(|(field, scan)| Token::new::<Portuguese>(strip_token(field), scan, &self.lexicon)),
+        );
+        if tokens.is_empty() {
             return Scores::NEUTRAL_EMPTY;
         }
-        let mut tokens = Tokens::new();
-        tokens.extend(words.iter().map(|&word| Token::new::<Portuguese>(word, scan_bytes(word), &self.lexicon)));
 
         let shouted = tokens.iter().filter(|t| t.upper).count();
         let cap_diff = shouted > 0 && shouted < tokens.len();
 
         let dialect = &*self.dialect;
-        let first = first_occurrences(&words);
+        let first = first_occurrences(&tokens);
         let mut sentiments = Sentiments::with_capacity(tokens.len());
         for (k, token) in tokens.iter().enumerate() {
             let modifier_only = token.booster().is_some();
@@ -318,6 +324,7 @@ impl SentimentIntensityAnalyzer {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::rules::{B_DECR, B_INCR};
+    use super::super::text::scan_bytes;
     use super::*;
 
     #[test]
@@ -365,11 +372,14 @@ mod tests {
 
     #[test]
     fn first_occurrence_both_ways() {
+        let map = WordMap::default();
+        let tokens = |words: &[&'static str]| -> Vec<Token<'static>> {
+            words.iter().map(|w| Token::new::<Portuguese>(w, scan_bytes(w), &map)).collect()
+        };
         let words: Vec<&str> = "a b a c b".split(' ').collect();
-        assert_eq!(first_occurrences(&words)[..], [0, 1, 0, 3, 1]);
-        let long: Vec<String> = (0..200).map(|i| format!("w{}", i % 7)).collect();
-        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        assert_eq!(first_occurrences(&tokens(&words))[..], [0, 1, 0, 3, 1]);
+        let long: Vec<&'static str> = (0..200).map(|i| ["w0", "w1", "w2", "w3", "w4", "w5", "w6"][i % 7]).collect();
         let scanned: Vec<usize> = (0..long.len()).map(|k| long.iter().position(|w| *w == long[k]).unwrap()).collect();
-        assert_eq!(first_occurrences(&long)[..], scanned[..]);
+        assert_eq!(first_occurrences(&tokens(&long))[..], scanned[..]);
     }
 }

@@ -181,7 +181,7 @@ impl ByteScan {
 }
 
 /// The [`ByteScan`] of `s`, for words that do not come from [`py_split`].
-#[inline]
+#[cfg(test)]
 pub(crate) fn scan_bytes(s: &str) -> ByteScan {
     // One table load and OR per byte instead of four tests.
     ByteScan(s.as_bytes().iter().fold(0u8, |acc, &b| acc | BYTE_CLASS[usize::from(b)]))
