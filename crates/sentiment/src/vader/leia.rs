@@ -53,9 +53,9 @@ use unicode_normalization::UnicodeNormalization;
 use smallvec::SmallVec;
 
 use super::lexicon::{self, FxBuild, LexiconError, WordMap};
-use super::rules::{B_DECR, B_INCR, Dialect, but_check};
+use super::rules::{Booster, Dialect, Keyword, but_check};
 use super::text::py_split;
-use super::{INLINE_TOKENS, LOWER_BUF, Scores, Sentiments, Token, Tokens, lexicon_len, score_valence, valence_at};
+use super::{INLINE_TOKENS, Scores, Sentiments, Token, Tokens, lexicon_len, score_valence, valence_at};
 
 /// LeIA's word lexicon (about 7,450 entries, translated from VADER's).
 pub const BUILTIN_LEXICON: &str = include_str!("../../data/leia/vader_lexicon_ptbr.txt");
@@ -79,7 +79,8 @@ static BUILTIN: LazyLock<SentimentIntensityAnalyzer> = LazyLock::new(|| {
 #[derive(Default)]
 pub(crate) struct Portuguese {
     /// Multi-word boosters, split on single spaces as the reference joins
-    /// tokens to compare them.
+    /// tokens to compare them. Only those without ASCII capitals, since the
+    /// reference compares them with lower-cased tokens.
     phrases: Vec<(Vec<Box<str>>, f64)>,
     /// Sizes of the booster and negation tables, for `Debug`.
     boosters: usize,
@@ -89,27 +90,27 @@ pub(crate) struct Portuguese {
 impl Dialect for Portuguese {
     const NO_RULE: bool = false;
     const LEAST_RULE: bool = false;
-    const NEVER: &'static str = "nunca";
-    const NEVER_INTENSIFIERS: [&'static str; 2] = ["entao", "este"];
-    const WITHOUT: &'static str = "sem";
-    // Accented in the reference, after its own accent removal: never matches.
-    const DOUBT: &'static str = "dúvida";
     const CONTRACTION_NEGATES: bool = false;
 
-    fn booster_phrase(&self, words: &[&str]) -> Option<f64> {
+    /// Tokens are ASCII (the accent removal sees to that) and the phrases
+    /// have no ASCII capitals, so comparing a token without regard to ASCII
+    /// case is comparing it lower-cased, as the reference does.
+    fn booster_phrase(&self, words: &[Token<'_>]) -> Option<f64> {
         self.phrases
             .iter()
-            .find(|(phrase, _)| phrase.len() == words.len() && phrase.iter().zip(words).all(|(a, b)| **a == **b))
+            .find(|(phrase, _)| {
+                phrase.len() == words.len() && phrase.iter().zip(words).all(|(p, t)| t.word.eq_ignore_ascii_case(p))
+            })
             .map(|(_, v)| *v)
     }
 
     // LeIA's table of special-case idioms is empty ("TODO: Portuguese").
     #[inline]
-    fn special_pair(&self, _: &str, _: &str) -> Option<f64> {
+    fn special_pair(&self, _: &Token<'_>, _: &Token<'_>) -> Option<f64> {
         None
     }
     #[inline]
-    fn special_triple(&self, _: &str, _: &str, _: &str) -> Option<f64> {
+    fn special_triple(&self, _: &Token<'_>, _: &Token<'_>, _: &Token<'_>) -> Option<f64> {
         None
     }
 }
@@ -118,16 +119,16 @@ impl Portuguese {
     /// Reads the booster and negation files as the reference does: each line
     /// stripped; a booster line's last space-separated field says `INCR`
     /// (anything else counts as a dampener) and the fields before it, joined
-    /// by spaces, are the key; later lines win. Single-word boosters and the
-    /// negations go into `words`.
+    /// by spaces, are the key; later lines win. Single-word boosters, the
+    /// negations and the words of the generic rules go into `words`.
     fn parse(boosters: &str, negations: &str, words: &mut WordMap) -> Self {
         let mut out = Self::default();
-        let mut singles: HashMap<Box<str>, f64, FxBuild> = HashMap::default();
-        let mut phrases: HashMap<Box<str>, f64, FxBuild> = HashMap::default();
+        let mut singles: HashMap<Box<str>, Booster, FxBuild> = HashMap::default();
+        let mut phrases: HashMap<Box<str>, Booster, FxBuild> = HashMap::default();
         for line in boosters.lines() {
             let line = line.trim();
             let (key, kind) = line.rsplit_once(' ').unwrap_or(("", line));
-            let value = if kind == "INCR" { B_INCR } else { B_DECR };
+            let value = if kind == "INCR" { Booster::Incr } else { Booster::Decr };
             if key.contains(' ') {
                 phrases.insert(key.into(), value);
             } else {
@@ -138,13 +139,18 @@ impl Portuguese {
         for (word, value) in singles {
             words.update(&word, |info| info.set_booster(value));
         }
-        let mut phrases: Vec<_> = phrases.into_iter().collect();
+        // A phrase with capitals never equals lower-cased tokens.
+        let mut phrases: Vec<_> =
+            phrases.into_iter().filter(|(k, _)| !k.bytes().any(|b| b.is_ascii_uppercase())).collect();
         // Deterministic order; keys are distinct, so at most one can match.
         phrases.sort_by(|a, b| a.0.cmp(&b.0));
-        out.phrases = phrases.into_iter().map(|(k, v)| (k.split(' ').map(Box::from).collect(), v)).collect();
+        out.phrases = phrases.into_iter().map(|(k, v)| (k.split(' ').map(Box::from).collect(), v.value())).collect();
         for line in negations.lines() {
             out.negations +=
                 words.update(line.trim(), |info| usize::from(!std::mem::replace(&mut info.negation, true)));
+        }
+        for (word, keyword) in KEYWORDS {
+            words.update(word, |info| info.keyword = keyword);
         }
         out
     }
@@ -176,6 +182,18 @@ impl Default for SentimentIntensityAnalyzer {
         Self::new()
     }
 }
+
+/// The Portuguese words of the generic rules. "nunca" is not a negation in
+/// LeIA, but "nunca este"/"nunca entao" still intensify. The reference's
+/// "sem dúvida" exception compares with the accented "dúvida", which no token
+/// can be after the accent removal, so no word is [`Keyword::Doubt`].
+const KEYWORDS: [(&str, Keyword); 5] = [
+    ("mas", Keyword::But),
+    ("nunca", Keyword::Never),
+    ("entao", Keyword::NeverIntensifier),
+    ("este", Keyword::NeverIntensifier),
+    ("sem", Keyword::Without),
+];
 
 /// LeIA's accent removal: NFKD, then every non-ASCII code point dropped.
 pub fn fold(text: &str) -> std::borrow::Cow<'_, str> {
@@ -213,12 +231,14 @@ const FIRST_SCAN_LIMIT: usize = 64;
 
 /// For every token, the index of the first token written the same way: the
 /// reference scores a token at `list.index(token)`.
-fn first_occurrences(words: &[&str]) -> SmallVec<[usize; INLINE_TOKENS]> {
-    if words.len() <= FIRST_SCAN_LIMIT {
-        return (0..words.len()).map(|k| words[..k].iter().position(|w| *w == words[k]).unwrap_or(k)).collect();
+fn first_occurrences(tokens: &[Token<'_>]) -> SmallVec<[usize; INLINE_TOKENS]> {
+    if tokens.len() <= FIRST_SCAN_LIMIT {
+        return (0..tokens.len())
+            .map(|k| tokens[..k].iter().position(|t| t.word == tokens[k].word).unwrap_or(k))
+            .collect();
     }
     let mut seen: HashMap<&str, usize, FxBuild> = HashMap::default();
-    words.iter().enumerate().map(|(k, w)| *seen.entry(w).or_insert(k)).collect()
+    tokens.iter().enumerate().map(|(k, t)| *seen.entry(t.word).or_insert(k)).collect()
 }
 
 impl SentimentIntensityAnalyzer {
@@ -269,27 +289,30 @@ impl SentimentIntensityAnalyzer {
     /// Scores `text`. Never panics; cost is linear in the length of the text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
         let text = fold(text);
-        let words: SmallVec<[&str; INLINE_TOKENS]> = py_split(&text).filter(|t| t.len() > 1).map(strip_token).collect();
-        if words.is_empty() {
+        // The scan of a field holds for the token stripped from it, as
+        // stripping removes only punctuation.
+        let mut tokens = Tokens::new();
+        tokens.extend(
+            py_split(&text)
+                .filter(|(field, _)| field.len() > 1)
+                .map(|(field, scan)| Token::new::<Portuguese>(strip_token(field), scan, &self.lexicon)),
+        );
+        if tokens.is_empty() {
             return Scores::NEUTRAL_EMPTY;
         }
-        let mut buf = [0u8; LOWER_BUF];
-        let mut free = &mut buf[..];
-        let mut tokens = Tokens::new();
-        tokens.extend(words.iter().map(|&word| Token::new::<Portuguese>(word, &self.lexicon, &mut free)));
 
         let shouted = tokens.iter().filter(|t| t.upper).count();
         let cap_diff = shouted > 0 && shouted < tokens.len();
 
         let dialect = &*self.dialect;
-        let first = first_occurrences(&words);
+        let first = first_occurrences(&tokens);
         let mut sentiments = Sentiments::with_capacity(tokens.len());
         for (k, token) in tokens.iter().enumerate() {
-            let modifier_only = token.booster.is_some();
+            let modifier_only = token.booster().is_some();
             sentiments.push(if modifier_only { 0.0 } else { valence_at(dialect, &tokens, first[k], cap_diff) });
         }
 
-        if let Some(but_index) = tokens.iter().position(|t| t.is("mas")) {
+        if let Some(but_index) = tokens.iter().position(|t| t.keyword() == Keyword::But) {
             but_check(&mut sentiments, but_index);
         }
 
@@ -300,6 +323,8 @@ impl SentimentIntensityAnalyzer {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
+    use super::super::rules::{B_DECR, B_INCR};
+    use super::super::text::scan_bytes;
     use super::*;
 
     #[test]
@@ -313,8 +338,15 @@ mod tests {
         assert_eq!(booster("extremamente"), Some(B_INCR));
         assert_eq!(booster("quase"), Some(B_DECR));
         assert_eq!(booster("muito"), None);
-        assert_eq!(a.dialect.booster_phrase(&["um", "pouco"]), Some(B_DECR));
-        assert_eq!(a.dialect.booster_phrase(&["mais", "ou", "menos"]), Some(B_DECR));
+        let phrase = |text: &str| {
+            let tokens: Vec<Token<'_>> =
+                text.split(' ').map(|w| Token::new::<Portuguese>(w, scan_bytes(w), &a.lexicon)).collect();
+            a.dialect.booster_phrase(&tokens)
+        };
+        assert_eq!(phrase("um pouco"), Some(B_DECR));
+        assert_eq!(phrase("Um POUCO"), Some(B_DECR));
+        assert_eq!(phrase("mais ou menos"), Some(B_DECR));
+        assert_eq!(phrase("mais ou"), None);
         assert!(negated("nao"));
         assert!(negated("raramente") && !negated("nunca") && !negated("sem"));
     }
@@ -340,11 +372,14 @@ mod tests {
 
     #[test]
     fn first_occurrence_both_ways() {
+        let map = WordMap::default();
+        let tokens = |words: &[&'static str]| -> Vec<Token<'static>> {
+            words.iter().map(|w| Token::new::<Portuguese>(w, scan_bytes(w), &map)).collect()
+        };
         let words: Vec<&str> = "a b a c b".split(' ').collect();
-        assert_eq!(first_occurrences(&words)[..], [0, 1, 0, 3, 1]);
-        let long: Vec<String> = (0..200).map(|i| format!("w{}", i % 7)).collect();
-        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        assert_eq!(first_occurrences(&tokens(&words))[..], [0, 1, 0, 3, 1]);
+        let long: Vec<&'static str> = (0..200).map(|i| ["w0", "w1", "w2", "w3", "w4", "w5", "w6"][i % 7]).collect();
         let scanned: Vec<usize> = (0..long.len()).map(|k| long.iter().position(|w| *w == long[k]).unwrap()).collect();
-        assert_eq!(first_occurrences(&long)[..], scanned[..]);
+        assert_eq!(first_occurrences(&tokens(&long))[..], scanned[..]);
     }
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::rules::{Booster, Keyword};
 use super::text::is_py_space;
 
 /// Why a lexicon text was rejected. Line numbers are 1-based.
@@ -110,19 +111,19 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 /// looks at it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct WordInfo {
-    // NaN stands for "none" in both values: valences are checked finite when
-    // read and booster values are constants. That keeps a map entry at 40
-    // bytes rather than 56, and the lookups, random by nature, miss the cache
-    // less in a smaller table.
+    // NaN stands for "none": valences are checked finite when read. That
+    // keeps the value, and with it a map entry, small (see `Entry`).
     valence: f64,
-    booster: f64,
+    booster: Option<Booster>,
     /// Whether the word is on the dialect's negation list.
     pub(crate) negation: bool,
+    /// Which word some rule compares tokens with, if any.
+    pub(crate) keyword: Keyword,
 }
 
 impl Default for WordInfo {
     fn default() -> Self {
-        Self { valence: f64::NAN, booster: f64::NAN, negation: false }
+        Self { valence: f64::NAN, booster: None, negation: false, keyword: Keyword::Other }
     }
 }
 
@@ -136,7 +137,7 @@ impl WordInfo {
     /// Valence change, if the word is a single-word booster or dampener.
     #[inline]
     pub(crate) fn booster(&self) -> Option<f64> {
-        (!self.booster.is_nan()).then_some(self.booster)
+        self.booster.map(Booster::value)
     }
 
     /// `valence` must be finite, as [`parse_words`] ensures.
@@ -144,8 +145,8 @@ impl WordInfo {
         self.valence = valence;
     }
 
-    pub(crate) fn set_booster(&mut self, booster: f64) {
-        self.booster = booster;
+    pub(crate) fn set_booster(&mut self, booster: Booster) {
+        self.booster = Some(booster);
     }
 }
 
@@ -206,6 +207,24 @@ impl Key {
         Some(Self([low, high | ((len as u64) << 56)]))
     }
 
+    /// The key of the ASCII-lower-cased word, made from the key of an ASCII
+    /// word without copying it anywhere: every byte in `A..=Z` gains 0x20.
+    /// The bytes are below 0x80, so the per-byte sums cannot carry into the
+    /// next byte; the zero padding and the length byte (below 16) are not
+    /// letters and stay as they are.
+    #[inline]
+    fn ascii_lowercase(self) -> Self {
+        const BYTES: u64 = 0x0101_0101_0101_0101;
+        let lower = |w: u64| {
+            // High bit of a byte set where it is at least b'A' (0x41 + 0x3f
+            // = 0x80), and where it is above b'Z' (0x5b + 0x25 = 0x80).
+            let from_a = w.wrapping_add(BYTES * 0x3f);
+            let past_z = w.wrapping_add(BYTES * 0x25);
+            w | ((from_a & !past_z & (BYTES * 0x80)) >> 2)
+        };
+        Self([lower(self.0[0]), lower(self.0[1])])
+    }
+
     /// A folded 64x64->128-bit multiply, which mixes every key bit into
     /// both halves of the result.
     #[inline]
@@ -215,36 +234,12 @@ impl Key {
     }
 }
 
-/// Bit of an entry's second key word that holds the negation flag, so that
-/// an entry fits in 32 bytes (half a cache line, never straddling one).
-const NEGATION_BIT: u64 = 1 << 63;
-
+/// A key and its value in 32 bytes: half a cache line, never straddling one.
 #[derive(Clone, Copy)]
 #[repr(align(32))]
 struct Entry {
-    /// The [`Key`], with [`NEGATION_BIT`] set for a negation word.
-    key: [u64; 2],
-    valence: f64,
-    booster: f64,
-}
-
-impl Entry {
-    #[inline]
-    fn key(&self) -> Key {
-        Key([self.key[0], self.key[1] & !NEGATION_BIT])
-    }
-
-    #[inline]
-    fn info(&self) -> WordInfo {
-        WordInfo { valence: self.valence, booster: self.booster, negation: self.key[1] & NEGATION_BIT != 0 }
-    }
-
-    fn set(&mut self, info: WordInfo) {
-        let key = self.key();
-        self.key = [key.0[0], key.0[1] | if info.negation { NEGATION_BIT } else { 0 }];
-        self.valence = info.valence;
-        self.booster = info.booster;
-    }
+    key: Key,
+    info: WordInfo,
 }
 
 impl WordMap {
@@ -252,7 +247,23 @@ impl WordMap {
     #[inline]
     pub(crate) fn get(&self, word: &str) -> Option<WordInfo> {
         match Key::new(word.as_bytes()) {
-            Some(key) => self.find(key).map(|index| self.entries[index].info()),
+            Some(key) => self.find(key).map(|index| self.entries[index].info),
+            None => self.long.get(word).copied(),
+        }
+    }
+
+    /// What the table records for the ASCII `word` lower-cased, which
+    /// [`Key`] does on its packed integers, so that a token with capitals
+    /// needs no lower-cased copy (`upper`: whether `word` has any). Only a
+    /// word longer than [`INLINE_KEY`] with capitals is copied.
+    #[inline]
+    pub(crate) fn get_ascii_lowercase(&self, word: &str, upper: bool) -> Option<WordInfo> {
+        debug_assert!(word.is_ascii());
+        match Key::new(word.as_bytes()) {
+            Some(key) => {
+                self.find(if upper { key.ascii_lowercase() } else { key }).map(|index| self.entries[index].info)
+            }
+            None if upper => self.long.get(word.to_ascii_lowercase().as_str()).copied(),
             None => self.long.get(word).copied(),
         }
     }
@@ -269,23 +280,18 @@ impl WordMap {
                 if (self.entries.len() + 1) * 2 > self.slots.len() {
                     self.grow();
                 }
-                let empty = WordInfo::default();
-                self.entries.push(Entry { key: key.0, valence: empty.valence, booster: empty.booster });
+                self.entries.push(Entry { key, info: WordInfo::default() });
                 let index = self.entries.len() - 1;
                 self.place(key, index);
                 index
             }
         };
-        let entry = &mut self.entries[index];
-        let mut info = entry.info();
-        let out = f(&mut info);
-        entry.set(info);
-        out
+        f(&mut self.entries[index].info)
     }
 
     /// Every entry's value, in no particular order.
     pub(crate) fn values(&self) -> impl Iterator<Item = WordInfo> + '_ {
-        self.entries.iter().map(Entry::info).chain(self.long.values().copied())
+        self.entries.iter().map(|e| e.info).chain(self.long.values().copied())
     }
 
     /// Index of `key`'s entry, if present.
@@ -305,7 +311,7 @@ impl WordMap {
             }
             if slot & !self.index_mask == tag {
                 let index = (slot & self.index_mask) as usize - 1;
-                if self.entries.get(index).is_some_and(|e| e.key() == key) {
+                if self.entries.get(index).is_some_and(|e| e.key == key) {
                     return Some(index);
                 }
             }
@@ -341,7 +347,7 @@ impl WordMap {
         self.index_mask = u32::try_from(len - 1).unwrap_or(u32::MAX);
         self.slots = vec![0; len];
         for index in 0..self.entries.len() {
-            self.place(self.entries[index].key(), index);
+            self.place(self.entries[index].key, index);
         }
     }
 }
@@ -441,6 +447,25 @@ mod tests {
     }
 
     #[test]
+    fn keys_lower_case_like_the_bytes() {
+        let ascii: Vec<u8> = (0u8..0x80).collect();
+        assert!(Key::new(b"").map(Key::ascii_lowercase) == Key::new(b""));
+        for len in 1..=INLINE_KEY {
+            for word in ascii.windows(len) {
+                let want = Key::new(&word.to_ascii_lowercase());
+                assert!(Key::new(word).map(Key::ascii_lowercase) == want, "{word:?}");
+            }
+        }
+        let mut map = WordMap::default();
+        map.update("good", |info| info.set_valence(1.9));
+        map.update("antidisestablishmentarianism", |info| info.set_valence(-1.0));
+        assert_eq!(map.get_ascii_lowercase("GoOD", true).and_then(|i| i.valence()), Some(1.9));
+        assert_eq!(map.get_ascii_lowercase("good", false).and_then(|i| i.valence()), Some(1.9));
+        assert_eq!(map.get_ascii_lowercase("ANTIdisestablishmentarianism", true).and_then(|i| i.valence()), Some(-1.0));
+        assert!(map.get_ascii_lowercase("GOODS", true).is_none());
+    }
+
+    #[test]
     fn word_map_keeps_long_keys_and_overrides() {
         let mut map = WordMap::default();
         let long = "antidisestablishmentarianism"; // longer than INLINE_KEY
@@ -469,7 +494,7 @@ mod tests {
         for word in [long, "good"] {
             map.update(word, |info| {
                 info.negation = true;
-                info.set_booster(0.293);
+                info.set_booster(Booster::Incr);
             });
             map.update(word, |info| info.set_valence(-1.5));
             let info = map.get(word).unwrap();

@@ -30,9 +30,11 @@ use std::sync::{Arc, LazyLock};
 
 pub use lexicon::LexiconError;
 use lexicon::{EmojiMap, WordInfo, WordMap};
-use rules::{ALPHA, C_INCR, Dialect, English, N_SCALAR, add_english_modifiers, but_check, has_contraction, py_round};
+use rules::{
+    ALPHA, C_INCR, Dialect, English, Keyword, N_SCALAR, add_english_modifiers, but_check, has_contraction, py_round,
+};
 use smallvec::SmallVec;
-use text::{ascii_lower_into, py_isupper, py_lower, py_split, scan_bytes, strip_punc_if_word};
+use text::{APOSTROPHE, ByteScan, LOWER, NON_ASCII, UPPER, py_isupper, py_lower, py_split, strip_punc_if_word};
 
 /// The stock VADER word lexicon (about 7,500 entries).
 pub const BUILTIN_LEXICON: &str = include_str!("../../data/vader_lexicon.txt");
@@ -60,6 +62,8 @@ pub struct Scores {
 
 impl Scores {
     const NEUTRAL_EMPTY: Scores = Scores { neg: 0.0, neu: 0.0, pos: 0.0, compound: 0.0 };
+    /// A text with words but no sentiment: every score is zero.
+    const NEUTRAL: Scores = Scores { neg: 0.0, neu: 1.0, pos: 0.0, compound: 0.0 };
 }
 
 /// The VADER analyser: a word lexicon, an emoji lexicon and the rules.
@@ -94,16 +98,15 @@ impl Default for SentimentIntensityAnalyzer {
 }
 
 /// One whitespace-separated token after punctuation stripping, with what the
-/// rules ask of it precomputed once.
+/// rules ask of it precomputed once. No lower-cased copy is kept: the rules
+/// compare [`Keyword`]s, and the lookup lower-cases ASCII words on the fly.
+#[derive(Clone, Copy)]
 struct Token<'a> {
-    /// Borrowed from the text, or from the per-text lower-casing buffer.
-    lower: Cow<'a, str>,
-    /// Lexicon valence of the lower-cased token, if it is a lexicon word.
-    valence: Option<f64>,
-    /// Valence change, if the token is a single-word booster or dampener.
-    booster: Option<f64>,
-    /// Whether the token negates the words after it.
-    negation: bool,
+    /// The token as written (LeIA's multi-word boosters compare with it).
+    word: &'a str,
+    /// Lexicon valence, booster value and keyword of the lower-cased token,
+    /// and whether it negates the words after it.
+    info: WordInfo,
     /// Python `isupper()` of the token as written.
     upper: bool,
 }
@@ -114,32 +117,42 @@ type Tokens<'a> = SmallVec<[Token<'a>; INLINE_TOKENS]>;
 type Sentiments = SmallVec<[f64; INLINE_TOKENS]>;
 const INLINE_TOKENS: usize = 32;
 
-/// Bytes of stack space for the lower-cased copies of one text's ASCII tokens
-/// that have capitals; beyond it they are allocated.
-const LOWER_BUF: usize = 512;
-
 impl<'a> Token<'a> {
-    /// Reads `word` (already stripped of punctuation): lower-cases it, into
-    /// `buf` when it is ASCII, and looks it up once in `words`.
-    fn new<D: Dialect>(word: &'a str, words: &WordMap, buf: &mut &'a mut [u8]) -> Self {
-        let scan = scan_bytes(word);
-        let (lower, upper) = if scan.non_ascii {
-            (py_lower(word), py_isupper(word))
-        } else if scan.upper {
-            let lower =
-                ascii_lower_into(word, buf).map_or_else(|| Cow::Owned(word.to_ascii_lowercase()), Cow::Borrowed);
-            (lower, !scan.lower)
+    /// Reads `word` (already stripped of punctuation): looks it up once in
+    /// `words`, lower-cased. `scan` may be that of the word before stripping:
+    /// punctuation is ASCII and no letter, and an apostrophe only leads to
+    /// the search for `n't`.
+    #[inline]
+    fn new<D: Dialect>(word: &'a str, scan: ByteScan, words: &WordMap) -> Self {
+        let (info, upper, contraction) = if scan.has(NON_ASCII) {
+            let lower = py_lower(word);
+            // Lower-casing never adds an ASCII apostrophe.
+            let contraction = scan.has(APOSTROPHE) && has_contraction(&lower);
+            (words.get(&lower), py_isupper(word), contraction)
         } else {
-            (Cow::Borrowed(word), false)
+            let info = words.get_ascii_lowercase(word, scan.has(UPPER));
+            (info, scan.has(UPPER) && !scan.has(LOWER), scan.has(APOSTROPHE) && has_contraction(word))
         };
-        let info = words.get(&lower).unwrap_or_default();
-        // Lower-casing never adds an ASCII apostrophe.
-        let negation = info.negation || (D::CONTRACTION_NEGATES && scan.apostrophe && has_contraction(&lower));
-        Token { lower, valence: info.valence(), booster: info.booster(), negation, upper }
+        let mut info = info.unwrap_or_default();
+        info.negation |= D::CONTRACTION_NEGATES && contraction;
+        Token { word, info, upper }
     }
 
-    fn is(&self, word: &str) -> bool {
-        self.lower == word
+    /// Lexicon valence, if the token is a lexicon word.
+    #[inline]
+    fn valence(&self) -> Option<f64> {
+        self.info.valence()
+    }
+
+    /// Valence change, if the token is a single-word booster or dampener.
+    #[inline]
+    fn booster(&self) -> Option<f64> {
+        self.info.booster()
+    }
+
+    #[inline]
+    fn keyword(&self) -> Keyword {
+        self.info.keyword
     }
 }
 
@@ -198,14 +211,12 @@ impl SentimentIntensityAnalyzer {
     /// Scores `text`. Never panics; cost is linear in the length of the text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
         let text = self.replace_emoji(text);
-        let mut buf = [0u8; LOWER_BUF];
-        let mut free = &mut buf[..];
         // Extended in place rather than collected, which would move the
         // inline array.
         let mut tokens = Tokens::new();
-        tokens.extend(
-            py_split(&text).map(|raw| Token::new::<English>(strip_punc_if_word(raw), &self.lexicon, &mut free)),
-        );
+        tokens.extend(py_split(&text).map(|(raw, scan)| {
+            Token::new::<English>(strip_punc_if_word(raw, scan.has(NON_ASCII)), scan, &self.lexicon)
+        }));
         if tokens.is_empty() {
             return Scores::NEUTRAL_EMPTY;
         }
@@ -218,12 +229,12 @@ impl SentimentIntensityAnalyzer {
         let mut sentiments = Sentiments::with_capacity(tokens.len());
         for i in 0..tokens.len() {
             let token = &tokens[i];
-            let modifier_only =
-                token.booster.is_some() || (token.is("kind") && tokens.get(i + 1).is_some_and(|t| t.is("of")));
+            let modifier_only = token.booster().is_some()
+                || (token.keyword() == Keyword::Kind && tokens.get(i + 1).is_some_and(|t| t.keyword() == Keyword::Of));
             sentiments.push(if modifier_only { 0.0 } else { valence_at(&English, &tokens, i, cap_diff) });
         }
 
-        if let Some(but_index) = tokens.iter().position(|t| t.is("but")) {
+        if let Some(but_index) = tokens.iter().position(|t| t.keyword() == Keyword::But) {
             but_check(&mut sentiments, but_index);
         }
 
@@ -268,23 +279,23 @@ impl SentimentIntensityAnalyzer {
 /// Non-lexicon words score 0.
 fn valence_at<D: Dialect>(dialect: &D, tokens: &[Token<'_>], i: usize, cap_diff: bool) -> f64 {
     let token = &tokens[i];
-    let Some(base) = token.valence else {
+    let Some(base) = token.valence() else {
         return 0.0;
     };
-    let word = |k: usize| tokens[k].lower.as_ref();
+    let keyword = |k: usize| tokens[k].keyword();
     let mut valence = base;
 
     if D::NO_RULE {
         // "no" directly before another lexicon word acts as a negator rather
         // than carrying its own (negative) valence.
-        if token.is("no") && tokens.get(i + 1).is_some_and(|t| t.valence.is_some()) {
+        if token.keyword() == Keyword::No && tokens.get(i + 1).is_some_and(|t| t.valence().is_some()) {
             valence = 0.0;
         }
         // A "no" up to two words back (or three, across "or"/"nor") negates;
         // this recomputes from the lexicon value, discarding the zeroing above.
-        if (i > 0 && word(i - 1) == "no")
-            || (i > 1 && word(i - 2) == "no")
-            || (i > 2 && word(i - 3) == "no" && matches!(word(i - 1), "or" | "nor"))
+        if (i > 0 && keyword(i - 1) == Keyword::No)
+            || (i > 1 && keyword(i - 2) == Keyword::No)
+            || (i > 2 && keyword(i - 3) == Keyword::No && matches!(keyword(i - 1), Keyword::Or | Keyword::Nor))
         {
             valence = base * N_SCALAR;
         }
@@ -306,7 +317,7 @@ fn valence_at<D: Dialect>(dialect: &D, tokens: &[Token<'_>], i: usize, cap_diff:
         }
         let prev = &tokens[i - start - 1];
         // Words that carry their own valence never act as modifiers.
-        if prev.valence.is_some() {
+        if prev.valence().is_some() {
             continue;
         }
         let mut s = scalar_inc_dec(prev, valence, cap_diff);
@@ -316,7 +327,7 @@ fn valence_at<D: Dialect>(dialect: &D, tokens: &[Token<'_>], i: usize, cap_diff:
             s *= 0.9;
         }
         valence += s;
-        valence = negation_check::<D>(valence, tokens, start, i);
+        valence = negation_check(valence, tokens, start, i);
         if start == 2 {
             valence = special_idioms_check(dialect, valence, tokens, i);
         }
@@ -328,7 +339,7 @@ fn valence_at<D: Dialect>(dialect: &D, tokens: &[Token<'_>], i: usize, cap_diff:
 /// Contribution of a booster or dampener word, signed to follow `valence` and
 /// strengthened when the modifier itself is shouted.
 fn scalar_inc_dec(modifier: &Token<'_>, valence: f64, cap_diff: bool) -> f64 {
-    let Some(mut scalar) = modifier.booster else {
+    let Some(mut scalar) = modifier.booster() else {
         return 0.0;
     };
     if valence < 0.0 {
@@ -347,10 +358,10 @@ fn scalar_inc_dec(modifier: &Token<'_>, valence: f64, cap_diff: bool) -> f64 {
 /// Negation by the word `start + 1` positions back, with the reference's
 /// exceptions. At distance 3 Python's `and`/`or` precedence makes any "so" or
 /// "this" directly before the word an intensifier, with or without "never".
-fn negation_check<D: Dialect>(valence: f64, tokens: &[Token<'_>], start: usize, i: usize) -> f64 {
-    let word = |k: usize| tokens[k].lower.as_ref();
-    let negated = |k: usize| tokens[k].negation;
-    let intensifier = |w: &str| D::NEVER_INTENSIFIERS.contains(&w);
+fn negation_check(valence: f64, tokens: &[Token<'_>], start: usize, i: usize) -> f64 {
+    use Keyword::{Doubt, Never, NeverIntensifier, Without};
+    let keyword = |k: usize| tokens[k].keyword();
+    let negated = |k: usize| tokens[k].info.negation;
     match start {
         0 => {
             if negated(i - 1) {
@@ -358,18 +369,18 @@ fn negation_check<D: Dialect>(valence: f64, tokens: &[Token<'_>], start: usize, 
             }
         }
         1 => {
-            if word(i - 2) == D::NEVER && intensifier(word(i - 1)) {
+            if keyword(i - 2) == Never && keyword(i - 1) == NeverIntensifier {
                 return valence * 1.25;
-            } else if word(i - 2) == D::WITHOUT && word(i - 1) == D::DOUBT {
+            } else if keyword(i - 2) == Without && keyword(i - 1) == Doubt {
                 return valence;
             } else if negated(i - 2) {
                 return valence * N_SCALAR;
             }
         }
         _ => {
-            if (word(i - 3) == D::NEVER && intensifier(word(i - 2))) || intensifier(word(i - 1)) {
+            if (keyword(i - 3) == Never && keyword(i - 2) == NeverIntensifier) || keyword(i - 1) == NeverIntensifier {
                 return valence * 1.25;
-            } else if word(i - 3) == D::WITHOUT && (word(i - 2) == D::DOUBT || word(i - 1) == D::DOUBT) {
+            } else if keyword(i - 3) == Without && (keyword(i - 2) == Doubt || keyword(i - 1) == Doubt) {
                 return valence;
             } else if negated(i - 3) {
                 return valence * N_SCALAR;
@@ -386,8 +397,7 @@ fn negation_check<D: Dialect>(valence: f64, tokens: &[Token<'_>], start: usize, 
 /// separate English table of idioms without lexicon words ("cut the
 /// mustard", "hand to mouth", ...) is never consulted at all in 3.3.2.
 fn special_idioms_check<D: Dialect>(dialect: &D, mut valence: f64, tokens: &[Token<'_>], i: usize) -> f64 {
-    let word = |k: usize| tokens[k].lower.as_ref();
-    let (w3, w2, w1, w0) = (word(i - 3), word(i - 2), word(i - 1), word(i));
+    let (w3, w2, w1, w0) = (&tokens[i - 3], &tokens[i - 2], &tokens[i - 1], &tokens[i]);
 
     let preceding = dialect
         .special_pair(w1, w0)
@@ -399,16 +409,16 @@ fn special_idioms_check<D: Dialect>(dialect: &D, mut valence: f64, tokens: &[Tok
         valence = v;
     }
     if let Some(next) = tokens.get(i + 1) {
-        if let Some(v) = dialect.special_pair(w0, &next.lower) {
+        if let Some(v) = dialect.special_pair(w0, next) {
             valence = v;
         }
-        if let Some(v) = tokens.get(i + 2).and_then(|t| dialect.special_triple(w0, &next.lower, &t.lower)) {
+        if let Some(v) = tokens.get(i + 2).and_then(|t| dialect.special_triple(w0, next, t)) {
             valence = v;
         }
     }
 
     // The reference adds in this order; float addition is not associative.
-    for phrase in [&[w3, w2, w1][..], &[w3, w2], &[w2, w1]] {
+    for phrase in [&tokens[i - 3..i], &tokens[i - 3..i - 1], &tokens[i - 2..i]] {
         if let Some(scalar) = dialect.booster_phrase(phrase) {
             valence += scalar;
         }
@@ -422,10 +432,10 @@ fn least_check(valence: f64, tokens: &[Token<'_>], i: usize) -> f64 {
         return valence;
     }
     let prev = &tokens[i - 1];
-    if prev.valence.is_some() || !prev.is("least") {
+    if prev.valence().is_some() || prev.keyword() != Keyword::Least {
         return valence;
     }
-    if i > 1 && matches!(tokens[i - 2].lower.as_ref(), "at" | "very") { valence } else { valence * N_SCALAR }
+    if i > 1 && matches!(tokens[i - 2].keyword(), Keyword::At | Keyword::Very) { valence } else { valence * N_SCALAR }
 }
 
 /// Emphasis from exclamation marks (up to 4) and from two or more question
@@ -464,6 +474,13 @@ fn normalize(score: f64) -> f64 {
 /// Turns per-token valences into the four scores. Summation is a plain
 /// left-to-right fold, as CPython's `sum` performs it for floats.
 fn score_valence(sentiments: &[f64], text: &str) -> Scores {
+    // Short texts often score zero throughout; the general path below then
+    // yields exactly this (a sum of +0.0 takes no emphasis, and the neutral
+    // count is the whole total), without its chain of square root, divisions
+    // and roundings.
+    if sentiments.iter().all(|&s| s == 0.0) {
+        return Scores::NEUTRAL;
+    }
     let mut sum: f64 = sentiments.iter().fold(0.0, |acc, &s| acc + s);
     let emphasis = punctuation_emphasis(text);
     if sum > 0.0 {

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::Token;
 use super::lexicon::{FxBuild, WordMap};
 
 /// Valence added by an intensifier ("very") or subtracted by a dampener.
@@ -17,34 +18,98 @@ pub(crate) const N_SCALAR: f64 = -0.74;
 /// `normalize` constant: roughly the largest sum of valences expected.
 pub(crate) const ALPHA: f64 = 15.0;
 
+/// A single-word booster (intensifier) or dampener. Both dialects give
+/// every one of them the same size, [`B_INCR`] or [`B_DECR`], so one byte
+/// records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Booster {
+    Incr,
+    Decr,
+}
+
+impl Booster {
+    #[inline]
+    pub(crate) fn value(self) -> f64 {
+        match self {
+            Self::Incr => B_INCR,
+            Self::Decr => B_DECR,
+        }
+    }
+}
+
+/// The words that some rule compares tokens with. A token's keyword is read
+/// from the word map together with its valence, in the one lookup made when
+/// the token is read, so the rules (which look at the words before every
+/// lexicon word, several times over) compare a byte instead of strings. The
+/// dialect decides which words carry a keyword: the generic rules name
+/// roles (`But`, `Never`, ...), which each dialect gives to its own words;
+/// the English-only rules and tables name English words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Keyword {
+    /// A word that no rule names.
+    #[default]
+    Other,
+    /// Starts the contrastive rule ("but", "mas").
+    But,
+    /// Negates, but intensifies instead when followed by a
+    /// [`Keyword::NeverIntensifier`] ("never so", "nunca este").
+    Never,
+    NeverIntensifier,
+    /// "without doubt" is not a negation.
+    Without,
+    Doubt,
+    // English only: the "no", "least" and "kind of" rules, and the words of
+    // the booster phrases and special-case idioms.
+    No,
+    Or,
+    Nor,
+    Least,
+    At,
+    Very,
+    Kind,
+    Of,
+    Sort,
+    Just,
+    Enough,
+    The,
+    Shit,
+    Bomb,
+    Bad,
+    Ass,
+    Bus,
+    Stop,
+    Yeah,
+    Right,
+    Beating,
+    Heart,
+    Kiss,
+    Death,
+    To,
+    Die,
+    For,
+}
+
 /// The word tables and the few rule switches that set one VADER dialect
 /// apart from another. The rule code in `super` is generic over this trait,
-/// so English (whose tables are `match` statements) pays nothing for the
-/// Portuguese tables, which are loaded from LeIA's files.
+/// so English (whose tables are `match` statements on keywords) pays nothing
+/// for the Portuguese tables, which are loaded from LeIA's files.
 pub(crate) trait Dialect {
     /// VADER 3.3.2's "no" rules: "no" before a lexicon word loses its own
     /// valence, and a "no" up to three words back negates. LeIA predates them.
     const NO_RULE: bool;
     /// VADER 3.3.2's "least" negation (commented out in LeIA).
     const LEAST_RULE: bool;
-    /// "never" followed by one of [`Dialect::NEVER_INTENSIFIERS`] intensifies
-    /// instead of negating.
-    const NEVER: &'static str;
-    const NEVER_INTENSIFIERS: [&'static str; 2];
-    /// "without doubt" is not a negation.
-    const WITHOUT: &'static str;
-    const DOUBT: &'static str;
     /// Any token containing `n't` negates, whether listed or not.
     const CONTRACTION_NEGATES: bool;
 
     /// Valence change of a multi-word booster, matched against 2 or 3
-    /// consecutive lower-cased tokens. (Single-word boosters and negations
-    /// are flags of the word map, see [`super::lexicon::WordInfo`].)
-    fn booster_phrase(&self, words: &[&str]) -> Option<f64>;
+    /// consecutive tokens. (Single-word boosters and negations are flags of
+    /// the word map, see [`super::lexicon::WordInfo`].)
+    fn booster_phrase(&self, words: &[Token<'_>]) -> Option<f64>;
     /// Two- and three-word special-case phrases whose valence replaces the
     /// computed one.
-    fn special_pair(&self, first: &str, second: &str) -> Option<f64>;
-    fn special_triple(&self, first: &str, second: &str, third: &str) -> Option<f64>;
+    fn special_pair(&self, first: &Token<'_>, second: &Token<'_>) -> Option<f64>;
+    fn special_triple(&self, first: &Token<'_>, second: &Token<'_>, third: &Token<'_>) -> Option<f64>;
 }
 
 /// The English tables of VADER 3.3.2.
@@ -53,26 +118,22 @@ pub(crate) struct English;
 impl Dialect for English {
     const NO_RULE: bool = true;
     const LEAST_RULE: bool = true;
-    const NEVER: &'static str = "never";
-    const NEVER_INTENSIFIERS: [&'static str; 2] = ["so", "this"];
-    const WITHOUT: &'static str = "without";
-    const DOUBT: &'static str = "doubt";
     const CONTRACTION_NEGATES: bool = true;
 
     #[inline]
-    fn booster_phrase(&self, words: &[&str]) -> Option<f64> {
+    fn booster_phrase(&self, words: &[Token<'_>]) -> Option<f64> {
         match words {
-            [a, b] => booster_pair(a, b),
+            [a, b] => booster_pair(a.keyword(), b.keyword()),
             _ => None,
         }
     }
     #[inline]
-    fn special_pair(&self, first: &str, second: &str) -> Option<f64> {
-        special_pair(first, second)
+    fn special_pair(&self, first: &Token<'_>, second: &Token<'_>) -> Option<f64> {
+        special_pair(first.keyword(), second.keyword())
     }
     #[inline]
-    fn special_triple(&self, first: &str, second: &str, third: &str) -> Option<f64> {
-        special_triple(first, second, third)
+    fn special_triple(&self, first: &Token<'_>, second: &Token<'_>, third: &Token<'_>) -> Option<f64> {
+        special_triple(first.keyword(), second.keyword(), third.keyword())
     }
 }
 
@@ -233,50 +294,99 @@ const NEGATIONS: &[&str] = &[
     "despite",
 ];
 
-/// Records the English boosters, dampeners and negations in `words`, next
-/// to (or before) the lexicon entries.
+/// The English words that carry a [`Keyword`]: those the rules and the
+/// phrase tables below name.
+const KEYWORDS: &[(&str, Keyword)] = {
+    use Keyword::*;
+    &[
+        ("but", But),
+        ("never", Never),
+        ("so", NeverIntensifier),
+        ("this", NeverIntensifier),
+        ("without", Without),
+        ("doubt", Doubt),
+        ("no", No),
+        ("or", Or),
+        ("nor", Nor),
+        ("least", Least),
+        ("at", At),
+        ("very", Very),
+        ("kind", Kind),
+        ("of", Of),
+        ("sort", Sort),
+        ("just", Just),
+        ("enough", Enough),
+        ("the", The),
+        ("shit", Shit),
+        ("bomb", Bomb),
+        ("bad", Bad),
+        ("ass", Ass),
+        ("bus", Bus),
+        ("stop", Stop),
+        ("yeah", Yeah),
+        ("right", Right),
+        ("beating", Beating),
+        ("heart", Heart),
+        ("kiss", Kiss),
+        ("death", Death),
+        ("to", To),
+        ("die", Die),
+        ("for", For),
+    ]
+};
+
+/// Records the English boosters, dampeners, negations and keywords in
+/// `words`, next to (or before) the lexicon entries.
 pub(crate) fn add_english_modifiers(words: &mut WordMap) {
-    let boosters = BOOSTERS_INCR.iter().map(|w| (w, B_INCR)).chain(BOOSTERS_DECR.iter().map(|w| (w, B_DECR)));
-    for (word, value) in boosters {
-        words.update(word, |info| info.set_booster(value));
+    let boosters =
+        BOOSTERS_INCR.iter().map(|w| (w, Booster::Incr)).chain(BOOSTERS_DECR.iter().map(|w| (w, Booster::Decr)));
+    for (word, booster) in boosters {
+        words.update(word, |info| info.set_booster(booster));
     }
     for word in NEGATIONS {
         words.update(word, |info| info.negation = true);
     }
+    for &(word, keyword) in KEYWORDS {
+        words.update(word, |info| info.keyword = keyword);
+    }
 }
 
-/// Whether a lower-cased token contains the contraction `n't`.
+/// Whether a token contains the contraction `n't` once lower-cased: the
+/// letters may be capitals, the apostrophe is the ASCII one.
 #[inline]
 pub(crate) fn has_contraction(word: &str) -> bool {
-    word.as_bytes().windows(3).any(|w| w == b"n't")
+    word.as_bytes().windows(3).any(|w| w[0] | 0x20 == b'n' && w[1] == b'\'' && w[2] | 0x20 == b't')
 }
 
-/// The two-word booster keys, matched against consecutive lower-cased tokens.
-pub(crate) fn booster_pair(first: &str, second: &str) -> Option<f64> {
+/// The two-word booster keys, matched against consecutive tokens.
+fn booster_pair(first: Keyword, second: Keyword) -> Option<f64> {
+    use Keyword::*;
     match (first, second) {
-        ("just", "enough") | ("kind", "of") | ("sort", "of") => Some(B_DECR),
+        (Just, Enough) | (Kind, Of) | (Sort, Of) => Some(B_DECR),
         _ => None,
     }
 }
 
 /// Two-word special-case phrases whose valence replaces the computed one.
-pub(crate) fn special_pair(first: &str, second: &str) -> Option<f64> {
+fn special_pair(first: Keyword, second: Keyword) -> Option<f64> {
+    use Keyword::*;
     match (first, second) {
-        ("the", "shit") | ("the", "bomb") => Some(3.0),
-        ("bad", "ass") => Some(1.5),
-        ("bus", "stop") => Some(0.0),
-        ("yeah", "right") => Some(-2.0),
-        ("beating", "heart") => Some(3.5),
+        (The, Shit) | (The, Bomb) => Some(3.0),
+        (Bad, Ass) => Some(1.5),
+        (Bus, Stop) => Some(0.0),
+        (Yeah, Right) => Some(-2.0),
+        (Beating, Heart) => Some(3.5),
         _ => None,
     }
 }
 
 /// Three-word special-case phrases. (The one-word key "badass" of the
 /// reference table can never equal a space-joined phrase, so it is inert.)
-pub(crate) fn special_triple(first: &str, second: &str, third: &str) -> Option<f64> {
+fn special_triple(first: Keyword, second: Keyword, third: Keyword) -> Option<f64> {
+    use Keyword::*;
     match (first, second, third) {
-        ("kiss", "of", "death") => Some(-1.5),
-        ("to", "die", "for") => Some(3.0),
+        (Kiss, Of, Death) => Some(-1.5),
+        (To, Die, For) => Some(3.0),
         _ => None,
     }
 }

@@ -22,63 +22,27 @@ pub(crate) fn is_py_space(c: char) -> bool {
 }
 
 /// Python's `str.split()` with no separator: runs of whitespace separate
-/// fields and no field is ever empty.
+/// fields and no field is ever empty. Each field comes with the
+/// [`ByteScan`] of its bytes, made in the same pass that finds its end.
 pub(crate) fn py_split(text: &str) -> PySplit<'_> {
-    PySplit { rest: text }
+    PySplit { text, pos: 0 }
 }
 
 /// The iterator of [`py_split`]. It walks bytes rather than decoding every
 /// character: ASCII whitespace is told from the byte alone, and the only
 /// non-ASCII whitespace code points (U+0085 to U+3000) all start with one of
-/// four lead bytes, so only those are decoded.
+/// four lead bytes, so only those are decoded. The byte's class, which the
+/// whitespace test looks up anyway, also feeds the field's scan, so the
+/// bytes of a word are read once rather than by the splitter and then by
+/// the scan (most fields are short words, where the one pass pays most).
 pub(crate) struct PySplit<'a> {
-    rest: &'a str,
+    text: &'a str,
+    /// Where the next field's search starts.
+    pos: usize,
 }
 
-/// Whether byte `b` can start a whitespace character: ASCII whitespace, or
-/// one of the four lead bytes. Tested on every byte of the text, so it is a
-/// table lookup rather than five range comparisons.
-#[inline(always)]
-fn may_start_space(b: u8) -> bool {
-    SPACE_LEAD[usize::from(b)]
-}
-
-/// Position of the first byte of `rest` that can start a whitespace
-/// character. Eight bytes at a time: a word with no byte below `!` and none
-/// above ASCII (the common case) holds none, and is skipped whole.
-#[inline]
-fn find_space_lead(rest: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut offset = 0;
-    while let Some(chunk) = rest.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
-        let w = u64::from_le_bytes(*chunk);
-        // High bit of a byte set if it is below 0x21 or above 0x7f. Borrows
-        // can only flag bytes above a flagged one, so the lowest flag is
-        // exact and everything before it is skipped.
-        let candidates = ((w.wrapping_sub(ONES * 0x21) & !w) | w) & HIGHS;
-        if candidates != 0 {
-            // Bytes below the first candidate are not space leads; check
-            // from it byte by byte (a candidate may be a non-space byte).
-            let first = offset + (candidates.trailing_zeros() / 8) as usize;
-            return rest.get(first..).and_then(|r| r.iter().position(|&b| may_start_space(b))).map(|k| first + k);
-        }
-        offset += 8;
-    }
-    rest.get(offset..).and_then(|r| r.iter().position(|&b| may_start_space(b))).map(|k| offset + k)
-}
-
-static SPACE_LEAD: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = matches!(b, 9..=13 | 0x1c..=0x20 | 0xc2 | 0xe1..=0xe3);
-        b += 1;
-    }
-    table
-};
-
-/// Python's `string.punctuation` as a table, for the same reason.
+/// Python's `string.punctuation` as a table: tested on both ends of every
+/// token, so a lookup rather than four range comparisons.
 static PUNCT: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -89,55 +53,62 @@ static PUNCT: [bool; 256] = {
     table
 };
 
-/// Byte length of the whitespace character starting at byte `i` of `s`, or
-/// 0 if there is none.
-#[inline]
-fn space_len(s: &str, i: usize) -> usize {
-    match s.as_bytes().get(i) {
-        Some(9..=13 | 0x1c..=0x20) => 1,
-        Some(0xc2 | 0xe1..=0xe3) => match s.get(i..).and_then(|t| t.chars().next()) {
-            Some(c) if c.is_whitespace() => c.len_utf8(),
-            _ => 0,
-        },
+/// Byte length of the whitespace character starting at byte `i` of `s`,
+/// which is `b`, or 0 if there is none. The ASCII answer is inlined; only
+/// the four lead bytes need the character decoded.
+#[inline(always)]
+fn space_len_at(s: &str, i: usize, b: u8) -> usize {
+    if BYTE_CLASS[usize::from(b)] & SPACE_LEAD == 0 {
+        0
+    } else if b.is_ascii() {
+        1
+    } else {
+        lead_space_len(s, i)
+    }
+}
+
+/// [`space_len_at`] for one of the four lead bytes, which is rare.
+#[inline(never)]
+fn lead_space_len(s: &str, i: usize) -> usize {
+    match s.get(i..).and_then(|t| t.chars().next()) {
+        Some(c) if c.is_whitespace() => c.len_utf8(),
         _ => 0,
     }
 }
 
 impl<'a> Iterator for PySplit<'a> {
-    type Item = &'a str;
+    type Item = (&'a str, ByteScan);
 
-    fn next(&mut self) -> Option<&'a str> {
-        let s = self.rest;
+    fn next(&mut self) -> Option<Self::Item> {
+        let s = self.text;
         let bytes = s.as_bytes();
-        let mut start = 0;
-        while start < bytes.len() {
-            match space_len(s, start) {
+        let mut start = self.pos;
+        while let Some(&b) = bytes.get(start) {
+            match space_len_at(s, start, b) {
                 0 => break,
                 n => start += n,
             }
         }
         if start >= bytes.len() {
-            self.rest = "";
+            self.pos = bytes.len();
             return None;
         }
-        let mut end = start + 1;
-        loop {
-            match bytes.get(end..).and_then(find_space_lead) {
-                None => {
-                    self.rest = "";
-                    return s.get(start..);
-                }
-                Some(k) => {
-                    end += k;
-                    let n = space_len(s, end);
-                    if n > 0 {
-                        self.rest = s.get(end + n..).unwrap_or_default();
-                        return s.get(start..end);
-                    }
-                    end += 1;
+        let mut classes = 0;
+        let mut end = start;
+        while let Some(&b) = bytes.get(end) {
+            let class = BYTE_CLASS[usize::from(b)];
+            if class & SPACE_LEAD != 0 {
+                let n = space_len_at(s, end, b);
+                if n > 0 {
+                    self.pos = end + n;
+                    return s.get(start..end).map(|field| (field, ByteScan(classes)));
                 }
             }
+            classes |= class;
+            end += 1;
         }
+        self.pos = end;
+        s.get(start..).map(|field| (field, ByteScan(classes)))
     }
 }
 
@@ -150,9 +121,14 @@ fn is_py_punct(b: u8) -> bool {
 /// VADER's token clean-up: trim ASCII punctuation from both ends unless what
 /// remains is at most two code points long, in which case the token was
 /// probably an emoticon such as `:)` and is kept whole. Punctuation is ASCII,
-/// so the trimming works on bytes.
-pub(crate) fn strip_punc_if_word(token: &str) -> &str {
+/// so the trimming works on bytes; `non_ascii` tells whether the token has
+/// any non-ASCII byte (when it has none, bytes are code points).
+pub(crate) fn strip_punc_if_word(token: &str, non_ascii: bool) -> &str {
     let bytes = token.as_bytes();
+    // Most tokens are plain words: nothing to trim, kept whole either way.
+    if bytes.first().is_none_or(|&b| !is_py_punct(b)) && bytes.last().is_none_or(|&b| !is_py_punct(b)) {
+        return token;
+    }
     let start = bytes.iter().position(|&b| !is_py_punct(b)).unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|&b| !is_py_punct(b)).map_or(start, |e| e + 1);
     let stripped = token.get(start..end).unwrap_or(token);
@@ -160,7 +136,7 @@ pub(crate) fn strip_punc_if_word(token: &str) -> &str {
     // code points, more than 8 bytes is more than 2.
     let short = match stripped.len() {
         0..=2 => true,
-        3..=8 => stripped.chars().nth(2).is_none(),
+        3..=8 if non_ascii => stripped.chars().nth(2).is_none(),
         _ => false,
     };
     if short { token } else { stripped }
@@ -172,46 +148,59 @@ pub(crate) fn strip_punc_if_word(token: &str) -> &str {
 pub(crate) fn py_lower(s: &str) -> Cow<'_, str> {
     if s.is_ascii() {
         if s.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(s.to_ascii_lowercase()) } else { Cow::Borrowed(s) }
+    } else if s.chars().any(changes_when_lowered) {
+        Cow::Owned(s.to_lowercase())
     } else {
-        let lowered = s.to_lowercase();
-        if lowered == s { Cow::Borrowed(s) } else { Cow::Owned(lowered) }
+        Cow::Borrowed(s)
     }
+}
+
+/// Whether lower-casing may change `c`: only uppercase and titlecase
+/// characters do (a unit test checks every code point against Rust's
+/// tables). Testing the two properties is a bitset lookup, where the case
+/// mapping is a binary search, and it spares the copy that `to_lowercase`
+/// makes of the many non-ASCII words already in lower case ("não", "café").
+#[inline]
+fn changes_when_lowered(c: char) -> bool {
+    if c.is_ascii() { c.is_ascii_uppercase() } else { c.is_uppercase() || is_titlecase(c) }
 }
 
 /// What one pass over the bytes of a token tells: whether it has uppercase
 /// and lowercase ASCII letters, an ASCII apostrophe, and non-ASCII bytes.
 /// Python's `isupper()` of an ASCII token is "some upper and no lower".
 #[derive(Clone, Copy)]
-pub(crate) struct ByteScan {
-    pub(crate) upper: bool,
-    pub(crate) lower: bool,
-    pub(crate) apostrophe: bool,
-    pub(crate) non_ascii: bool,
-}
+pub(crate) struct ByteScan(u8);
 
-#[inline]
-pub(crate) fn scan_bytes(s: &str) -> ByteScan {
-    // One table load and OR per byte instead of four tests.
-    let classes = s.as_bytes().iter().fold(0u8, |acc, &b| acc | BYTE_CLASS[usize::from(b)]);
-    ByteScan {
-        upper: classes & UPPER != 0,
-        lower: classes & LOWER != 0,
-        apostrophe: classes & APOSTROPHE != 0,
-        non_ascii: classes & NON_ASCII != 0,
+impl ByteScan {
+    /// Whether some byte is of `class`: one of [`UPPER`], [`LOWER`],
+    /// [`APOSTROPHE`] and [`NON_ASCII`].
+    #[inline]
+    pub(crate) fn has(self, class: u8) -> bool {
+        self.0 & class != 0
     }
 }
 
-const UPPER: u8 = 1;
-const LOWER: u8 = 2;
-const APOSTROPHE: u8 = 4;
-const NON_ASCII: u8 = 8;
+/// The [`ByteScan`] of `s`, for words that do not come from [`py_split`].
+#[cfg(test)]
+pub(crate) fn scan_bytes(s: &str) -> ByteScan {
+    // One table load and OR per byte instead of four tests.
+    ByteScan(s.as_bytes().iter().fold(0u8, |acc, &b| acc | BYTE_CLASS[usize::from(b)]))
+}
+
+pub(crate) const UPPER: u8 = 1;
+pub(crate) const LOWER: u8 = 2;
+pub(crate) const APOSTROPHE: u8 = 4;
+pub(crate) const NON_ASCII: u8 = 8;
+/// ASCII whitespace, or one of the four lead bytes of the non-ASCII
+/// whitespace characters.
+const SPACE_LEAD: u8 = 16;
 
 static BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        table[i] = if b.is_ascii_uppercase() {
+        let class = if b.is_ascii_uppercase() {
             UPPER
         } else if b.is_ascii_lowercase() {
             LOWER
@@ -222,25 +211,12 @@ static BYTE_CLASS: [u8; 256] = {
         } else {
             0
         };
+        let space_lead = if matches!(b, 9..=13 | 0x1c..=0x20 | 0xc2 | 0xe1..=0xe3) { SPACE_LEAD } else { 0 };
+        table[i] = class | space_lead;
         i += 1;
     }
     table
 };
-
-/// Lower-cases ASCII `word` into the front of `buf`, which shrinks to what is
-/// left, so that the words of one text share a stack buffer instead of each
-/// allocating a `String`. `None` when the buffer is too small.
-#[inline]
-pub(crate) fn ascii_lower_into<'b>(word: &str, buf: &mut &'b mut [u8]) -> Option<&'b str> {
-    if buf.len() < word.len() {
-        return None;
-    }
-    let (head, tail) = std::mem::take(buf).split_at_mut(word.len());
-    *buf = tail;
-    head.copy_from_slice(word.as_bytes());
-    head.make_ascii_lowercase();
-    std::str::from_utf8(head).ok()
-}
 
 /// General category `Lt`, which Python's `isupper()` rejects alongside
 /// lowercase letters. The set is small and has not changed since Unicode 3.
@@ -291,43 +267,39 @@ mod tests {
 
     #[test]
     fn split_matches_python_whitespace() {
+        let fields = |text| py_split(text).map(|(field, _)| field).collect::<Vec<&str>>();
         let text = "a\u{1c}b\u{85}c\u{a0}d\u{3000}e\u{200b}f  \t g";
-        let got: Vec<&str> = py_split(text).collect();
         // U+200B (zero width space) is not whitespace for Python either.
-        assert_eq!(got, ["a", "b", "c", "d", "e\u{200b}f", "g"]);
-        assert_eq!(py_split("   ").count(), 0);
-        assert_eq!(py_split("").count(), 0);
+        assert_eq!(fields(text), ["a", "b", "c", "d", "e\u{200b}f", "g"]);
+        assert_eq!(fields("  é\u{e1}\u{2000}x "), ["é\u{e1}", "x"]);
+        assert!(fields("   ").is_empty());
+        assert!(fields("").is_empty());
     }
 
     #[test]
-    fn space_lead_search_matches_byte_search() {
-        let bytes: Vec<u8> = (0u8..=255).collect();
-        let plain = |r: &[u8]| r.iter().position(|&b| may_start_space(b));
-        // Every byte value at every offset in a run of letters.
-        for &b in &bytes {
-            for pos in 0..20 {
-                let mut text = [b'a'; 20];
-                text[pos] = b;
-                for start in 0..4 {
-                    assert_eq!(find_space_lead(&text[start..]), plain(&text[start..]), "{b} at {pos}");
-                }
-            }
+    fn split_scans_each_field() {
+        for (field, scan) in py_split("Don't\u{a0}STOP né x") {
+            let want = scan_bytes(field);
+            assert_eq!(scan.0 & !SPACE_LEAD, want.0 & !SPACE_LEAD, "{field}");
         }
-        assert_eq!(find_space_lead(&bytes), plain(&bytes));
-        assert_eq!(find_space_lead(b""), None);
     }
 
     #[test]
     fn strip_keeps_short_tokens_whole() {
-        assert_eq!(strip_punc_if_word(":)"), ":)");
-        assert_eq!(strip_punc_if_word("(ok)"), "(ok)");
-        assert_eq!(strip_punc_if_word("good!!!"), "good");
-        assert_eq!(strip_punc_if_word("'isn't'"), "isn't");
-        assert_eq!(strip_punc_if_word("#héé,"), "héé");
+        fn strip(token: &str) -> &str {
+            strip_punc_if_word(token, !token.is_ascii())
+        }
+        assert_eq!(strip(":)"), ":)");
+        assert_eq!(strip("(ok)"), "(ok)");
+        assert_eq!(strip("good!!!"), "good");
+        assert_eq!(strip("'isn't'"), "isn't");
+        assert_eq!(strip("#héé,"), "héé");
         // Length is counted in code points, not bytes.
-        assert_eq!(strip_punc_if_word("'hé'"), "'hé'");
-        assert_eq!(strip_punc_if_word("«ab»"), "«ab»");
-        assert_eq!(strip_punc_if_word("..."), "...");
+        assert_eq!(strip("'hé'"), "'hé'");
+        assert_eq!(strip("'abc'"), "abc");
+        assert_eq!(strip("«ab»"), "«ab»");
+        assert_eq!(strip("..."), "...");
+        assert_eq!(strip(""), "");
     }
 
     #[test]
@@ -351,5 +323,17 @@ mod tests {
         assert_eq!(py_lower("İ"), "i\u{307}");
         assert_eq!(py_lower("\u{212a}IND"), "kind");
         assert!(matches!(py_lower("plain"), Cow::Borrowed(_)));
+        assert!(matches!(py_lower("não"), Cow::Borrowed(_)));
+        assert_eq!(py_lower("NÃO"), "não");
+        assert_eq!(py_lower("\u{1c5}x"), "\u{1c6}x");
+    }
+
+    #[test]
+    fn only_uppercase_and_titlecase_change_when_lowered() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let mut lower = c.to_lowercase();
+            let unchanged = lower.next() == Some(c) && lower.next().is_none();
+            assert!(unchanged || changes_when_lowered(c), "{c:?} lowers to {}", c.to_lowercase());
+        }
     }
 }
