@@ -429,6 +429,44 @@ async fn the_postgres_copy_path_stores_what_the_generic_statements_store() {
     compare_fast_and_generic(&fast, &generic, &batches).await;
 }
 
+/// A batch large enough for the PostgreSQL path to split it over two connections:
+/// posts seen twice in the batch with other counts or another author, authors with
+/// many posts, posts without author, several trends per post. Then the same posts
+/// again, some older and some newer, so that the split merges updates too.
+fn split_batches() -> Vec<trendpipe_etl_to_sql::load::Batch> {
+    let n = 3 * trendpipe_etl_to_sql::pg::SPLIT_FROM;
+    let mut first = Vec::new();
+    let mut again = Vec::new();
+    for i in 0..n {
+        let id = format!("s{}", i % (n * 2 / 3));
+        let author = format!("a{}", i % 97);
+        let hour = 1 + i % 5;
+        let mut p = post(&id, &author, i as i64, &format!("2026-11-22T0{hour}:00:00Z"), &format!("t{}", i % 3));
+        if i % 11 == 0 {
+            p.as_object_mut().unwrap().remove("author");
+        }
+        first.push(p.clone());
+        let later = if i % 2 == 0 { "2026-11-22T00:30:00Z" } else { "2026-11-22T09:00:00Z" };
+        p["observed_at"] = json!(later);
+        p["metrics"]["likes"] = json!(i as i64 + 7);
+        again.push(p);
+    }
+    vec![batch_of(&ndjson(&first)), batch_of(&ndjson(&again))]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_split_path_stores_what_the_generic_statements_store() {
+    let Some(admin) = postgres_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut batches = tricky_batches(dir.path());
+    let split = split_batches();
+    assert!(split[0].posts.len() >= 2 * trendpipe_etl_to_sql::pg::SPLIT_FROM);
+    batches.extend(split);
+    let (fast, generic) = (fresh_postgres(&admin).await, fresh_postgres(&admin).await);
+    compare_fast_and_generic(&fast, &generic, &batches).await;
+    assert_eq!(scalar(&fast, "SELECT count(*) FROM posts WHERE post_id LIKE 's%'").await, 2000);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sqlite_prepared_path_stores_what_the_generic_statements_store() {
     let dir = tempfile::tempdir().unwrap();

@@ -115,6 +115,7 @@ impl LoadError {
 pub struct Loader<'a> {
     sql: &'a Sql,
     lite: Option<crate::lite::Lite>,
+    pg: crate::pg::Pg,
 }
 
 impl<'a> Loader<'a> {
@@ -132,7 +133,7 @@ impl<'a> Loader<'a> {
             }
             Sql::Postgres(_) => None,
         };
-        Ok(Self { sql, lite })
+        Ok(Self { sql, lite, pg: crate::pg::Pg::default() })
     }
 
     /// Loads a batch in one transaction: all of it or, on error, none of it.
@@ -140,7 +141,7 @@ impl<'a> Loader<'a> {
         match (self.sql, &mut self.lite) {
             (_, Some(lite)) => Ok(lite.load(batch)?),
             (Sql::Sqlite(pool), None) => Ok(in_transaction(pool, batch).await?),
-            (Sql::Postgres(pool), None) => Ok(crate::pg::load(pool, batch).await?),
+            (Sql::Postgres(pool), None) => Ok(self.pg.load(pool, batch).await?),
         }
     }
 }

@@ -1,134 +1,188 @@
 //! The PostgreSQL fast path: each batch is streamed with `COPY` into temporary staging
 //! tables, then merged into the schema with a few set-based upserts.
 //!
+//! The staging tables are made once per connection and emptied at every commit
+//! (`ON COMMIT DELETE ROWS`): creating and dropping them per batch wrote and deleted
+//! some sixty catalog rows each time. Their text columns use the "C" collation, so
+//! that sorting and comparing keys is a byte comparison.
+//!
 //! Row-by-row or multi-row `INSERT`s spend their time parsing statements and binding
 //! parameters; `COPY` streams rows at close to the server's ingest speed, and the
 //! merge runs as one plan per table. The merge reproduces exactly the rules of the
 //! generic path in `load.rs` (the latest observation wins, ties to the later record,
 //! names only replaced by non-null names), so SQLite and PostgreSQL hold the same rows.
 
-use std::fmt::Write as _;
-
+use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, PgConnection, Postgres};
 
-use crate::load::{Batch, Loaded, author_updates, format_time, latest_posts, post_updates};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
-/// Appends one field in COPY's text format: `\N` for null; backslash, tab, newline
-/// and carriage return escaped.
-fn field(out: &mut String, value: Option<&str>) {
-    match value {
-        None => out.push_str("\\N"),
-        Some(v) => {
-            for c in v.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
-            }
+use trendpipe_core::record::{Author, Trend};
+
+use crate::load::{Batch, Keyed, Loaded, TimedPost, author_updates, latest_posts, post_updates};
+
+/// Rows in COPY's binary format: no value is printed by the client and parsed
+/// again by the server (times, counts and scores were most of the staging cost).
+struct Rows {
+    buf: Vec<u8>,
+}
+
+/// PostgreSQL's time origin, 2000-01-01T00:00:00Z, in seconds of the Unix epoch.
+const PG_EPOCH: i64 = 946_684_800;
+
+impl Rows {
+    fn with_capacity(bytes: usize) -> Self {
+        let mut buf = Vec::with_capacity(bytes + 21);
+        // Signature, flags (no OIDs), header extension length.
+        buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.extend_from_slice(&0u32.to_be_bytes());
+        buf.extend_from_slice(&0u32.to_be_bytes());
+        Self { buf }
+    }
+
+    /// Starts a row of `fields` fields.
+    fn row(&mut self, fields: u16) -> &mut Self {
+        self.buf.extend_from_slice(&fields.to_be_bytes());
+        self
+    }
+
+    fn null(&mut self) -> &mut Self {
+        self.buf.extend_from_slice(&(-1i32).to_be_bytes());
+        self
+    }
+
+    fn bytes(&mut self, v: &[u8]) -> &mut Self {
+        // A field longer than 2 GiB cannot be sent; PostgreSQL caps a value at 1 GiB
+        // anyway, and refuses this one the same way.
+        let len = i32::try_from(v.len()).unwrap_or(i32::MAX);
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(v);
+        self
+    }
+
+    fn text(&mut self, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(v) => self.bytes(v.as_bytes()),
+            None => self.null(),
         }
+    }
+
+    fn int8(&mut self, v: Option<i64>) -> &mut Self {
+        match v {
+            Some(v) => self.bytes(&v.to_be_bytes()),
+            None => self.null(),
+        }
+    }
+
+    fn float8(&mut self, v: Option<f64>) -> &mut Self {
+        match v {
+            Some(v) => self.bytes(&v.to_bits().to_be_bytes()),
+            None => self.null(),
+        }
+    }
+
+    /// A `timestamptz`: microseconds since 2000-01-01, cut to the microsecond the way
+    /// sqlx binds times (so the generic path stores the same value).
+    fn time(&mut self, v: Option<&DateTime<Utc>>) -> &mut Self {
+        let micros = v.and_then(|t| {
+            let since = *t - DateTime::<Utc>::from_timestamp(PG_EPOCH, 0)?;
+            since.num_microseconds()
+        });
+        self.int8(micros)
+    }
+
+    /// The data, with the end-of-data marker.
+    fn finish(mut self) -> Vec<u8> {
+        self.buf.extend_from_slice(&(-1i16).to_be_bytes());
+        self.buf
     }
 }
 
-/// Writes a row of fields separated by tabs.
-fn row(out: &mut String, fields: &[Option<&str>]) {
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push('\t');
-        }
-        field(out, *f);
-    }
-    out.push('\n');
-}
-
-fn num<T: ToString>(v: Option<T>) -> Option<String> {
-    v.map(|v| v.to_string())
-}
-
-async fn copy(conn: &mut PgConnection, statement: &str, data: String) -> Result<(), sqlx::Error> {
-    let mut copy = conn.copy_in_raw(statement).await?;
-    copy.send(data.into_bytes()).await?;
+async fn copy(conn: &mut PgConnection, table: &str, rows: Rows) -> Result<(), sqlx::Error> {
+    let mut copy = conn.copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)")).await?;
+    copy.send(rows.finish()).await?;
     copy.finish().await?;
     Ok(())
 }
 
-/// Loads a batch in one transaction through staging tables.
-pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
-    let mut loaded = Loaded::default();
+/// The staging tables, made once per connection.
+const STAGING: &str = "\
+    CREATE TEMP TABLE stage_trends (seq bigint, source text, place_code text, \
+      place_name text, name text, key text, observed_at timestamptz, volume bigint, rank bigint, \
+      run_id text) ON COMMIT DELETE ROWS; \
+    CREATE TEMP TABLE stage_authors (source text, author_id text, handle text, \
+      followers bigint, at timestamptz) ON COMMIT DELETE ROWS; \
+    CREATE TEMP TABLE stage_posts (source text, post_id text, \
+      author_id text, url text, text text, lang text, created_at timestamptz, at timestamptz, \
+      reposts bigint, likes bigint, replies bigint, quotes bigint, parent_id text, quote_of text, \
+      model text, compound double precision, pos double precision, neu double precision, neg double precision, \
+      label text) ON COMMIT DELETE ROWS; \
+    CREATE TEMP TABLE stage_links (source text, post_id text, \
+      trend text) ON COMMIT DELETE ROWS";
 
-    if !batch.trends.is_empty() {
-        sqlx::query(
-            "CREATE TEMP TABLE stage_trends (seq bigint, source text, place_code text, place_name text, \
-             name text, key text, observed_at timestamptz, volume bigint, rank bigint, run_id text) ON COMMIT DROP",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let mut data = String::with_capacity(batch.trends.len() * 120);
-        for (seq, t) in batch.trends.iter().enumerate() {
-            let at = format_time(&t.observed_at);
-            row(
-                &mut data,
-                &[
-                    Some(&seq.to_string()),
-                    Some(&t.source),
-                    Some(&t.place.id),
-                    t.place.name.as_deref(),
-                    Some(&t.name),
-                    Some(&t.key),
-                    Some(&at),
-                    num(t.volume).as_deref(),
-                    num(t.rank).as_deref(),
-                    t.run_id.as_deref(),
-                ],
-            );
+/// A batch is split in two and merged on two connections at once from this many
+/// posts on: the merge is the server's work, one core per connection.
+pub const SPLIT_FROM: usize = 1000;
+
+/// The connections of the pool kept for the loads of a run, with their staging tables.
+#[derive(Default)]
+pub struct Pg {
+    conns: [Option<PoolConnection<Postgres>>; 2],
+}
+
+impl Pg {
+    /// Loads a batch through the staging tables: all of it or, on error, none of it
+    /// (see [`load_split`] for a split batch). After an error the connections are given
+    /// back, so that a broken one is not used again.
+    pub async fn load(&mut self, pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
+        let picked = Picked::of(batch);
+        let result = if picked.posts.len() >= SPLIT_FROM {
+            let [first, second] = &mut self.conns;
+            let (first, second) = (connection(pool, first).await?, connection(pool, second).await?);
+            load_split(first, second, batch, picked).await
+        } else {
+            let conn = connection(pool, &mut self.conns[0]).await?;
+            load(conn, batch, &picked).await
+        };
+        if result.is_err() {
+            self.conns = [None, None];
         }
-        copy(&mut tx, "COPY stage_trends FROM STDIN", data).await?;
-        sqlx::query("ANALYZE stage_trends").execute(&mut *tx).await?;
-        loaded.places = sqlx::query(
-            "INSERT INTO places (code, name) \
-             SELECT place_code, (array_agg(place_name ORDER BY seq DESC) FILTER (WHERE place_name IS NOT NULL))[1] \
-               FROM stage_trends GROUP BY place_code \
-             ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        loaded.trends = sqlx::query(
-            "INSERT INTO trends (source, key, name, first_seen, last_seen) \
-             SELECT source, key, (array_agg(name ORDER BY observed_at DESC, seq DESC))[1], min(observed_at), max(observed_at) \
-               FROM stage_trends GROUP BY source, key \
-             ON CONFLICT (source, key) DO UPDATE SET \
-             name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
-             first_seen = LEAST(excluded.first_seen, trends.first_seen), \
-             last_seen = GREATEST(excluded.last_seen, trends.last_seen)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        loaded.observations = sqlx::query(
-            "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) \
-             SELECT DISTINCT ON (t.id, p.id, s.observed_at) t.id, p.id, s.observed_at, s.volume, s.rank, s.run_id \
-               FROM stage_trends s \
-               JOIN trends t ON t.source = s.source AND t.key = s.key \
-               JOIN places p ON p.code = s.place_code \
-              ORDER BY t.id, p.id, s.observed_at, s.seq DESC \
-             ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
-             volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        result
     }
+}
 
-    if !batch.posts.is_empty() {
-        // The latest observation of each post and author, and the distinct trend
-        // links, picked here (the same picking as the generic path's) so that the
-        // server merges sets of distinct keys in key order, without sorting them.
+/// The connection of `slot`, taken from the pool (with its staging tables) if need be.
+async fn connection<'a>(
+    pool: &PgPool,
+    slot: &'a mut Option<PoolConnection<Postgres>>,
+) -> Result<&'a mut PoolConnection<Postgres>, sqlx::Error> {
+    if let Some(conn) = slot {
+        return Ok(conn);
+    }
+    let mut conn = pool.acquire().await?;
+    // A connection the pool used before may hold them already.
+    let staged: bool =
+        sqlx::query_scalar("SELECT to_regclass('pg_temp.stage_links') IS NOT NULL").fetch_one(&mut *conn).await?;
+    if !staged {
+        sqlx::raw_sql(STAGING).execute(&mut *conn).await?;
+    }
+    Ok(slot.insert(conn))
+}
+
+/// The posts of a batch as they are merged: the latest observation of each post and
+/// author, and the distinct trend links, picked here (the same picking as the generic
+/// path's) so that the server merges sets of distinct keys.
+struct Picked<'a> {
+    posts: Keyed<'a, &'a TimedPost>,
+    authors: Keyed<'a, (&'a TimedPost, &'a Author)>,
+    links: Vec<(&'a str, &'a str, &'a str)>,
+}
+
+impl<'a> Picked<'a> {
+    fn of(batch: &'a Batch) -> Self {
         let (posts, authors) = latest_posts(&batch.posts);
         let mut links: Vec<(&str, &str, &str)> = batch
             .posts
@@ -140,90 +194,220 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
             .collect();
         links.sort_unstable();
         links.dedup();
+        Self { posts, authors, links }
+    }
 
-        sqlx::query(
-            "CREATE TEMP TABLE stage_authors (source text, author_id text, handle text, followers bigint, \
-             at timestamptz) ON COMMIT DROP",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let mut data = String::with_capacity(authors.len() * 60);
-        for ((source, id), (p, a)) in &authors {
-            let at = format_time(&p.at);
-            row(&mut data, &[Some(source), Some(id), a.handle.as_deref(), num(a.followers).as_deref(), Some(&at)]);
+    /// Splits the posts in two sets that share no row: an author and every post whose
+    /// latest observation names it go to the same half (by a hash of the author), and a
+    /// post's links with it. Two transactions merging the halves at once then never
+    /// wait for each other's row locks, and cannot deadlock.
+    fn split(self) -> [Picked<'a>; 2] {
+        fn half(source: &str, id: &str) -> usize {
+            let mut h = DefaultHasher::new();
+            (source, id).hash(&mut h);
+            (h.finish() & 1) as usize
         }
-        copy(&mut tx, "COPY stage_authors FROM STDIN", data).await?;
-
-        sqlx::query(
-            "CREATE TEMP TABLE stage_posts (source text, post_id text, author_id text, \
-             url text, text text, lang text, created_at timestamptz, at timestamptz, \
-             reposts bigint, likes bigint, replies bigint, quotes bigint, parent_id text, quote_of text, \
-             model text, compound double precision, pos double precision, neu double precision, neg double precision, \
-             label text) ON COMMIT DROP",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let mut data = String::with_capacity(posts.len() * 300);
-        let mut floats = String::new();
-        for ((source, id), p) in &posts {
-            let post = &p.post;
-            let s = post.sentiment.as_ref();
-            let created = post.created_at.as_ref().map(format_time);
-            let at = format_time(&p.at);
-            let m = &post.metrics;
-            // f64 through Display round-trips exactly, as PostgreSQL's float input reads it.
-            let mut f = |v: Option<f64>| -> Option<String> {
-                v.map(|v| {
-                    floats.clear();
-                    let _ = write!(floats, "{v:?}");
-                    floats.clone()
-                })
+        let mut out = [Picked::empty(), Picked::empty()];
+        let mut post_half: HashMap<(&str, &str), usize> = HashMap::with_capacity(self.posts.len());
+        for (key, p) in self.posts {
+            let h = match &p.post.author {
+                Some(a) => half(&p.post.source, &a.id),
+                None => half(key.0, key.1),
             };
-            let (compound, pos, neu, neg) =
-                (f(s.map(|s| s.compound)), f(s.map(|s| s.pos)), f(s.map(|s| s.neu)), f(s.map(|s| s.neg)));
-            row(
-                &mut data,
-                &[
-                    Some(source),
-                    Some(id),
-                    post.author.as_ref().map(|a| a.id.as_str()),
-                    post.url.as_deref(),
-                    post.text.as_deref(),
-                    post.lang.as_deref(),
-                    created.as_deref(),
-                    Some(&at),
-                    num(m.reposts).as_deref(),
-                    num(m.likes).as_deref(),
-                    num(m.replies).as_deref(),
-                    num(m.quotes).as_deref(),
-                    post.parent_id.as_deref(),
-                    post.quote_of.as_deref(),
-                    s.map(|s| s.model.as_str()),
-                    compound.as_deref(),
-                    pos.as_deref(),
-                    neu.as_deref(),
-                    neg.as_deref(),
-                    s.map(|s| s.label.as_str()),
-                ],
-            );
+            post_half.insert(key, h);
+            out[h].posts.push((key, p));
         }
-        copy(&mut tx, "COPY stage_posts FROM STDIN", data).await?;
+        for (key, a) in self.authors {
+            out[half(key.0, key.1)].authors.push((key, a));
+        }
+        for link in self.links {
+            let h = post_half.get(&(link.0, link.1)).copied().unwrap_or(0);
+            out[h].links.push(link);
+        }
+        out
+    }
 
-        sqlx::query("CREATE TEMP TABLE stage_links (source text, post_id text, trend text) ON COMMIT DROP")
-            .execute(&mut *tx)
+    fn empty() -> Self {
+        Self { posts: Vec::new(), authors: Vec::new(), links: Vec::new() }
+    }
+}
+
+/// Loads a batch in one transaction.
+async fn load(conn: &mut PgConnection, batch: &Batch, picked: &Picked<'_>) -> Result<Loaded, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    let mut loaded = merge_trends(&mut tx, &batch.trends).await?;
+    loaded.add(merge_posts(&mut tx, picked).await?);
+    watermark(&mut tx, batch).await?;
+    tx.commit().await?;
+    Ok(loaded)
+}
+
+/// Loads a large batch as two halves that share no row (see [`Picked::split`]), each
+/// in a transaction of its own on its own connection, merged at the same time. The
+/// first is committed once both merges have succeeded, then the second with the
+/// watermark: a run stopped between the two commits has the first half's rows
+/// without the watermark, so the rerun loads the whole batch again, which, every
+/// statement being an upsert, ends with the same rows. An error in either half rolls
+/// both back.
+async fn load_split(
+    first: &mut PgConnection,
+    second: &mut PgConnection,
+    batch: &Batch,
+    picked: Picked<'_>,
+) -> Result<Loaded, sqlx::Error> {
+    let [one, two] = picked.split();
+    let (mut tx1, mut tx2) = (first.begin().await?, second.begin().await?);
+    let (r1, r2) = tokio::join!(
+        async {
+            let mut loaded = merge_trends(&mut tx1, &batch.trends).await?;
+            loaded.add(merge_posts(&mut tx1, &one).await?);
+            Ok::<_, sqlx::Error>(loaded)
+        },
+        merge_posts(&mut tx2, &two)
+    );
+    let (mut loaded, other) = (r1?, r2?);
+    loaded.add(other);
+    tx1.commit().await?;
+    watermark(&mut tx2, batch).await?;
+    tx2.commit().await?;
+    Ok(loaded)
+}
+
+/// Records the batch's watermark, if it has one, in the transaction.
+async fn watermark(conn: &mut PgConnection, batch: &Batch) -> Result<(), sqlx::Error> {
+    if let Some((stream, at)) = &batch.watermark {
+        sqlx::query(crate::load::WATERMARK_SQL)
+            .bind(stream)
+            .bind(*at)
+            .bind(chrono::Utc::now())
+            .execute(&mut *conn)
             .await?;
-        let mut data = String::with_capacity(links.len() * 40);
-        for (source, id, trend) in &links {
-            row(&mut data, &[Some(source), Some(id), Some(trend)]);
-        }
-        copy(&mut tx, "COPY stage_links FROM STDIN", data).await?;
+    }
+    Ok(())
+}
 
-        // One statement, so that each step joins the rows the previous one returned
-        // (a hash join of two batch-sized sets) instead of looking every post and
-        // author up again in the growing tables. Foreign-key checks are queued to the
-        // end of the statement, when the posts and authors they point at are in.
-        sqlx::query(&format!(
-            "WITH a AS ( \
+/// The staging tables have no statistics, and with the planner's default guesses it
+/// sorts both sides of every join for a merge join; a hash join of the batch-sized
+/// sets costs a fraction of that.
+async fn hash_joins(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql("SET LOCAL enable_mergejoin = off").execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Merges trend observations (with their places and trends).
+async fn merge_trends(tx: &mut PgConnection, trends: &[Trend]) -> Result<Loaded, sqlx::Error> {
+    let mut loaded = Loaded::default();
+    if trends.is_empty() {
+        return Ok(loaded);
+    }
+    hash_joins(tx).await?;
+    let mut rows = Rows::with_capacity(trends.len() * 120);
+    for (seq, t) in trends.iter().enumerate() {
+        rows.row(10)
+            .int8(i64::try_from(seq).ok())
+            .text(Some(&t.source))
+            .text(Some(&t.place.id))
+            .text(t.place.name.as_deref())
+            .text(Some(&t.name))
+            .text(Some(&t.key))
+            .time(Some(&t.observed_at))
+            .int8(t.volume)
+            .int8(t.rank.map(i64::from))
+            .text(t.run_id.as_deref());
+    }
+    copy(tx, "stage_trends", rows).await?;
+    sqlx::query("ANALYZE stage_trends").execute(&mut *tx).await?;
+    loaded.places = sqlx::query(
+        "INSERT INTO places (code, name) \
+             SELECT place_code, (array_agg(place_name ORDER BY seq DESC) FILTER (WHERE place_name IS NOT NULL))[1] \
+               FROM stage_trends GROUP BY place_code \
+             ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name)",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    loaded.trends = sqlx::query(
+            "INSERT INTO trends (source, key, name, first_seen, last_seen) \
+             SELECT source, key, (array_agg(name ORDER BY observed_at DESC, seq DESC))[1], min(observed_at), max(observed_at) \
+               FROM stage_trends GROUP BY source, key \
+             ON CONFLICT (source, key) DO UPDATE SET \
+             name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
+             first_seen = LEAST(excluded.first_seen, trends.first_seen), \
+             last_seen = GREATEST(excluded.last_seen, trends.last_seen)",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    loaded.observations = sqlx::query(
+        "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) \
+             SELECT DISTINCT ON (t.id, p.id, s.observed_at) t.id, p.id, s.observed_at, s.volume, s.rank, s.run_id \
+               FROM stage_trends s \
+               JOIN trends t ON t.source = s.source AND t.key = s.key \
+               JOIN places p ON p.code = s.place_code \
+              ORDER BY t.id, p.id, s.observed_at, s.seq DESC \
+             ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
+             volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(loaded)
+}
+
+/// Merges posts, their authors, trend links and scores.
+async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loaded, sqlx::Error> {
+    let Picked { posts, authors, links } = picked;
+    if posts.is_empty() && authors.is_empty() {
+        return Ok(Loaded::default());
+    }
+    hash_joins(tx).await?;
+    let mut rows = Rows::with_capacity(authors.len() * 60);
+    for ((source, id), (p, a)) in authors {
+        rows.row(5).text(Some(source)).text(Some(id)).text(a.handle.as_deref()).int8(a.followers).time(Some(&p.at));
+    }
+    copy(tx, "stage_authors", rows).await?;
+
+    let mut rows = Rows::with_capacity(posts.len() * 300);
+    for ((source, id), p) in posts {
+        let post = &p.post;
+        let s = post.sentiment.as_ref();
+        let m = &post.metrics;
+        rows.row(20)
+            .text(Some(source))
+            .text(Some(id))
+            .text(post.author.as_ref().map(|a| a.id.as_str()))
+            .text(post.url.as_deref())
+            .text(post.text.as_deref())
+            .text(post.lang.as_deref())
+            .time(post.created_at.as_ref())
+            .time(Some(&p.at))
+            .int8(m.reposts)
+            .int8(m.likes)
+            .int8(m.replies)
+            .int8(m.quotes)
+            .text(post.parent_id.as_deref())
+            .text(post.quote_of.as_deref())
+            .text(s.map(|s| s.model.as_str()))
+            .float8(s.map(|s| s.compound))
+            .float8(s.map(|s| s.pos))
+            .float8(s.map(|s| s.neu))
+            .float8(s.map(|s| s.neg))
+            .text(s.map(|s| s.label.as_str()));
+    }
+    copy(tx, "stage_posts", rows).await?;
+
+    let mut rows = Rows::with_capacity(links.len() * 40);
+    for (source, id, trend) in links {
+        rows.row(3).text(Some(source)).text(Some(id)).text(Some(trend));
+    }
+    copy(tx, "stage_links", rows).await?;
+
+    // One statement, so that each step joins the rows the previous one returned
+    // (a hash join of two batch-sized sets) instead of looking every post and
+    // author up again in the growing tables. Foreign-key checks are queued to the
+    // end of the statement, when the posts and authors they point at are in.
+    sqlx::query(&format!(
+        "WITH a AS ( \
                INSERT INTO authors (source, author_id, handle, followers, updated_at) \
                SELECT source, author_id, handle, followers, at FROM stage_authors \
                ON CONFLICT (source, author_id) DO UPDATE SET {} \
@@ -250,35 +434,82 @@ pub async fn load(pool: &PgPool, batch: &Batch) -> Result<Loaded, sqlx::Error> {
                pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
                scored_at = excluded.scored_at) \
              SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM p)",
-            author_updates(|col| format!("excluded.{col}")),
-            post_updates()
-        ))
-        .execute(&mut *tx)
-        .await?;
-        loaded.authors = authors.len() as u64;
-        loaded.posts = posts.len() as u64;
-    }
-
-    if let Some((stream, at)) = &batch.watermark {
-        sqlx::query(crate::load::WATERMARK_SQL)
-            .bind(stream)
-            .bind(*at)
-            .bind(chrono::Utc::now())
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(loaded)
+        author_updates(|col| format!("excluded.{col}")),
+        post_updates()
+    ))
+    .execute(&mut *tx)
+    .await?;
+    Ok(Loaded { authors: authors.len() as u64, posts: posts.len() as u64, ..Loaded::default() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trendpipe_core::record::Post;
+
+    fn timed(id: &str, author: Option<&str>, trend: &str, hour: u32) -> TimedPost {
+        let mut post: Post = serde_json::from_value(serde_json::json!({
+            "source": "x", "id": id, "trend": trend,
+            "observed_at": format!("2026-11-22T{hour:02}:00:00Z"),
+        }))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        post.author = author
+            .map(|a| serde_json::from_value(serde_json::json!({"id": a})).unwrap_or_else(|e| unreachable!("{e}")));
+        let at = post.observed_at.unwrap_or_default();
+        TimedPost { post, at }
+    }
 
     #[test]
-    fn copy_text_escapes() {
-        let mut out = String::new();
-        row(&mut out, &[Some("a\tb"), None, Some("line\nbreak\\x\r")]);
-        assert_eq!(out, "a\\tb\t\\N\tline\\nbreak\\\\x\\r\n");
+    fn a_split_puts_each_author_with_its_posts_and_each_post_with_its_links() {
+        let mut posts = Vec::new();
+        for i in 0..400 {
+            let author = format!("a{}", i % 37);
+            // Post p3 is seen again later with another author: its latest one decides.
+            posts.push(timed(
+                &format!("p{}", i % 300),
+                (i % 13 != 0).then_some(author.as_str()),
+                &format!("t{}", i % 4),
+                (i / 300) as u32,
+            ));
+        }
+        let batch = Batch { posts, ..Batch::default() };
+        let picked = Picked::of(&batch);
+        let (n_posts, n_authors, n_links) = (picked.posts.len(), picked.authors.len(), picked.links.len());
+        let halves = picked.split();
+        assert!(halves.iter().all(|h| !h.posts.is_empty() && !h.authors.is_empty()));
+        assert_eq!(halves[0].posts.len() + halves[1].posts.len(), n_posts);
+        assert_eq!(halves[0].authors.len() + halves[1].authors.len(), n_authors);
+        assert_eq!(halves[0].links.len() + halves[1].links.len(), n_links);
+        for (i, half) in halves.iter().enumerate() {
+            let other = &halves[1 - i];
+            for (key, p) in &half.posts {
+                assert!(!other.posts.iter().any(|(k, _)| k == key), "post {key:?} in both halves");
+                if let Some(a) = &p.post.author {
+                    assert!(half.authors.iter().any(|((_, id), _)| *id == a.id), "author of {key:?} not with it");
+                }
+            }
+            for (source, id, _) in &half.links {
+                assert!(half.posts.iter().any(|((s, i), _)| s == source && i == id), "link of {id} not with its post");
+            }
+        }
+    }
+
+    #[test]
+    fn binary_rows_frame_values_as_postgres_reads_them() {
+        let mut rows = Rows::with_capacity(0);
+        let t = DateTime::<Utc>::from_timestamp(PG_EPOCH + 1, 500).unwrap_or_default();
+        rows.row(4).text(Some("é")).null().int8(Some(-2)).time(Some(&t));
+        let data = rows.finish();
+        let mut want = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0".to_vec();
+        want.extend_from_slice(&[0, 4]);
+        want.extend_from_slice(&[0, 0, 0, 2, 0xc3, 0xa9]);
+        want.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        want.extend_from_slice(&[0, 0, 0, 8]);
+        want.extend_from_slice(&(-2i64).to_be_bytes());
+        want.extend_from_slice(&[0, 0, 0, 8]);
+        // One second and 500 ns after PostgreSQL's epoch: 1,000,000 µs (the 500 ns cut).
+        want.extend_from_slice(&1_000_000i64.to_be_bytes());
+        want.extend_from_slice(&[0xff, 0xff]);
+        assert_eq!(data, want);
     }
 }
