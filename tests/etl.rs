@@ -257,78 +257,90 @@ fn big_input(n: usize) -> String {
     s
 }
 
+/// Loads `input` into a fresh reference database, then into `db`, killing that load
+/// (SIGKILL) once `counted` shows rows, reruns it and checks that it converges on
+/// the reference. Returns the rows `counted` found right after the kill.
+async fn killed_and_rerun(dir: &std::path::Path, db: &str, input: &std::path::Path, batch: &str, counted: &str) -> i64 {
+    let load = |db: &str| {
+        Command::new(bin("etl-to-sql"))
+            .args(["--db", db, "--batch-size", batch])
+            .current_dir(dir)
+            .stdin(Stdio::from(std::fs::File::open(input).unwrap()))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // Reference: one uninterrupted load into a separate database.
+    let reference = if db.starts_with("sqlite:") {
+        format!("sqlite:{}", dir.join(format!("{}.db", unique("ref"))).display())
+    } else {
+        fresh_postgres(&postgres_url().unwrap()).await
+    };
+    assert!(load(&reference).wait().unwrap().success());
+
+    // The same load, killed once some batches are in.
+    let mut child = load(db);
+    let started = Instant::now();
+    let mut partial = 0;
+    while started.elapsed() < Duration::from_secs(60) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        let n = if db.starts_with("sqlite:") && !std::path::Path::new(db.trim_start_matches("sqlite:")).exists() {
+            0
+        } else {
+            // Before the first migration the table does not exist yet: count 0.
+            tokio::time::timeout(Duration::from_secs(5), try_scalar(db, counted)).await.ok().flatten().unwrap_or(0)
+        };
+        if n > 0 {
+            partial = n;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup, no last flush.
+    child.wait().unwrap();
+    let after_kill = scalar(db, counted).await;
+    assert!(partial > 0, "{db}: the load was not interrupted (rows: {after_kill})");
+
+    assert!(load(db).wait().unwrap().success(), "{db}: the rerun failed");
+    assert_eq!(dump(db).await, dump(&reference).await, "{db}: the rerun converges on the uninterrupted load");
+    after_kill
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_load_killed_mid_way_and_rerun_ends_with_exactly_the_right_rows() {
     let dir = tempfile::tempdir().unwrap();
     let input_path = dir.path().join("big.ndjson");
     std::fs::write(&input_path, big_input(100_000)).unwrap();
     for db in targets(dir.path()).await {
-        // Reference: one uninterrupted load into a separate database.
-        let reference = if db.starts_with("sqlite:") {
-            format!("sqlite:{}", dir.path().join(format!("{}.db", unique("ref"))).display())
-        } else {
-            fresh_postgres(&postgres_url().unwrap()).await
-        };
-        let mut child = Command::new(bin("etl-to-sql"))
-            .args(["--db", &reference, "--batch-size", "500"])
-            .current_dir(dir.path())
-            .stdin(Stdio::from(std::fs::File::open(&input_path).unwrap()))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        assert!(child.wait().unwrap().success());
-
-        // The same load, killed once some batches are in.
-        let mut child = Command::new(bin("etl-to-sql"))
-            .args(["--db", &db, "--batch-size", "500"])
-            .current_dir(dir.path())
-            .stdin(Stdio::from(std::fs::File::open(&input_path).unwrap()))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        let mut partial = 0;
-        while started.elapsed() < Duration::from_secs(60) {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            if std::fs::metadata(dir.path()).is_ok() {
-                let n = if db.starts_with("sqlite:") && !std::path::Path::new(db.trim_start_matches("sqlite:")).exists()
-                {
-                    0
-                } else {
-                    // Before the first migration the table does not exist yet: count 0.
-                    tokio::time::timeout(
-                        Duration::from_secs(5),
-                        try_scalar(&db, "SELECT count(*) FROM trend_observations"),
-                    )
-                    .await
-                    .ok()
-                    .flatten()
-                    .unwrap_or(0)
-                };
-                if n > 0 {
-                    partial = n;
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        child.kill().unwrap(); // SIGKILL: no cleanup, no last flush.
-        child.wait().unwrap();
-        let after_kill = scalar(&db, "SELECT count(*) FROM trend_observations").await;
-        assert!(partial > 0 && after_kill < 100_000, "{db}: the load was not interrupted (rows: {after_kill})");
+        let counted = "SELECT count(*) FROM trend_observations";
+        let after_kill = killed_and_rerun(dir.path(), &db, &input_path, "500", counted).await;
+        assert!(after_kill < 100_000, "{db}: the load was not interrupted (rows: {after_kill})");
         assert_eq!(after_kill % 500, 0, "{db}: only whole batches are committed ({after_kill} rows)");
+        assert_eq!(scalar(&db, counted).await, 100_000);
+    }
+}
 
-        let rerun = Command::new(bin("etl-to-sql"))
-            .args(["--db", &db, "--batch-size", "500"])
-            .current_dir(dir.path())
-            .stdin(Stdio::from(std::fs::File::open(&input_path).unwrap()))
-            .output()
-            .unwrap();
-        assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
-        assert_eq!(scalar(&db, "SELECT count(*) FROM trend_observations").await, 100_000);
-        assert_eq!(dump(&db).await, dump(&reference).await, "{db}: the rerun converges on the uninterrupted load");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_load_killed_mid_way_and_rerun_ends_with_exactly_the_right_rows() {
+    // Batches of posts large enough for PostgreSQL to merge each as two halves on two
+    // connections: a kill can fall between the two commits.
+    let dir = tempfile::tempdir().unwrap();
+    let input_path = dir.path().join("posts.ndjson");
+    let posts: Vec<Value> = (0..40_000)
+        .map(|i| {
+            let hour = 1 + i % 9;
+            post(&format!("p{}", i % 30_000), &format!("a{}", i % 1_000), i, &format!("2026-11-22T0{hour}:00:00Z"), "t")
+        })
+        .collect();
+    std::fs::write(&input_path, ndjson(&posts)).unwrap();
+    let batch = (2 * trendpipe_etl_to_sql::pg::SPLIT_FROM).to_string();
+    for db in targets(dir.path()).await {
+        let counted = "SELECT count(*) FROM posts";
+        let after_kill = killed_and_rerun(dir.path(), &db, &input_path, &batch, counted).await;
+        assert!(after_kill < 30_000, "{db}: the load was not interrupted (rows: {after_kill})");
+        assert_eq!(scalar(&db, counted).await, 30_000);
     }
 }
 
