@@ -69,6 +69,29 @@ impl<'de: 'a, 'a> Deserialize<'de> for Count<'a> {
     }
 }
 
+/// A map key, borrowed from the line unless it has escapes. (`Cow<str>` itself always
+/// deserializes to an owned copy: an allocation for every key of every line.)
+pub struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Key<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
 /// `place`: its id (a string, or an integer some providers send) and name.
 #[derive(Debug, Default)]
 pub struct RawPlace<'a> {
@@ -89,8 +112,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawPlace<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
                 let mut p = RawPlace::default();
-                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
-                    match k.as_ref() {
+                while let Some(k) = m.next_key::<Key<'de>>()? {
+                    match k.0.as_ref() {
                         "id" => p.id = Some(m.next_value()?),
                         "name" => match m.next_value::<Count<'de>>()? {
                             Count::Text(s) => p.name = Some(s),
@@ -145,8 +168,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawTrend<'a> {
                         None
                     }
                 };
-                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
-                    match k.as_ref() {
+                while let Some(k) = m.next_key::<Key<'de>>()? {
+                    match k.0.as_ref() {
                         "kind" => t.kind = text(m.next_value()?, &mut t.odd),
                         "source" => t.source = text(m.next_value()?, &mut t.odd),
                         "name" => t.name = text(m.next_value()?, &mut t.odd),
@@ -645,6 +668,20 @@ mod tests {
             Err(_) => assert!(!took && out == "before", "{text:?} is not JSON"),
         }
         took
+    }
+
+    #[test]
+    fn keys_are_read_borrowed_and_with_escapes() {
+        let plain = r#"{"kind":"trend","source":"x","place":{"id":"1","name":"P"},"name":"A","volume":5,"observed_at":"2026-11-01T00:00:00Z"}"#;
+        let escaped = r#"{"kind":"trend","sour\u0063e":"x","place":{"i\u0064":"1","name":"P"},"name":"A","volume":5,"observed_at":"2026-11-01T00:00:00Z"}"#;
+        for line in [plain, escaped] {
+            let t = read_trend(line).unwrap_or_else(|| unreachable!("{line}"));
+            assert_eq!(t.source.as_deref(), Some("x"), "{line}");
+            assert!(!t.extra, "{line}");
+            let place = t.place.unwrap_or_default();
+            assert!(matches!(place.id, Some(Count::Text(ref id)) if id == "1"), "{line}");
+            assert!(!place.extra, "{line}");
+        }
     }
 
     #[test]
