@@ -5,7 +5,10 @@
 //! records again leaves the same rows: counts move to those of the latest observation,
 //! first/last seen widen, nothing doubles. The watermark of an incremental load is
 //! written in the same transaction as the rows it covers, so a run killed at any
-//! point resumes exactly where its last committed batch ended.
+//! point resumes exactly where its last committed batch ended. (PostgreSQL merges a
+//! large batch as two transactions side by side and commits the watermark with the
+//! second, so a kill between the two commits replays the batch, which upserts the same
+//! rows again: see `pg.rs`.)
 //!
 //! The code is generic over the sqlx database so that SQLite and PostgreSQL run the
 //! very same statements. Placeholders are numbered `$1, $2, …` in order: PostgreSQL's
@@ -136,7 +139,8 @@ impl<'a> Loader<'a> {
         Ok(Self { sql, lite, pg: crate::pg::Pg::default() })
     }
 
-    /// Loads a batch in one transaction: all of it or, on error, none of it.
+    /// Loads a batch: all of it or, on error, none of it (a large PostgreSQL batch
+    /// whose second commit fails keeps its first half, which a retry upserts again).
     pub async fn load(&mut self, batch: &Batch) -> Result<Loaded, LoadError> {
         match (self.sql, &mut self.lite) {
             (_, Some(lite)) => Ok(lite.load(batch)?),
