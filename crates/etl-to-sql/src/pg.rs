@@ -3,8 +3,10 @@
 //!
 //! The staging tables are made once per connection and emptied at every commit
 //! (`ON COMMIT DELETE ROWS`): creating and dropping them per batch wrote and deleted
-//! some sixty catalog rows each time. Their text columns use the "C" collation, so
-//! that sorting and comparing keys is a byte comparison.
+//! some sixty catalog rows each time. Values go in COPY's binary format, so the
+//! server parses no times or numbers. A large batch is split in two halves that
+//! share no row, merged side by side on two connections (see `load_split`): the
+//! merge is the server's work, and one connection uses one core of it.
 //!
 //! Row-by-row or multi-row `INSERT`s spend their time parsing statements and binding
 //! parameters; `COPY` streams rows at close to the server's ingest speed, and the
@@ -12,14 +14,13 @@
 //! generic path in `load.rs` (the latest observation wins, ties to the later record,
 //! names only replaced by non-null names), so SQLite and PostgreSQL hold the same rows.
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
 use sqlx::{Connection, PgConnection, Postgres};
-
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use trendpipe_core::record::{Author, Trend};
 
 use crate::load::{Batch, Keyed, Loaded, TimedPost, author_updates, latest_posts, post_updates};
