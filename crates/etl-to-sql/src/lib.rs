@@ -56,7 +56,8 @@ pub struct Args {
     #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
     pub until: Option<DateTime<Utc>>,
 
-    /// Records per transaction.
+    /// Records per batch: one transaction (in PostgreSQL, a batch of 1,000 posts or
+    /// more is merged as two transactions side by side, the watermark in the second).
     #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub batch_size: u64,
 
