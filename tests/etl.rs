@@ -261,15 +261,15 @@ fn big_input(n: usize) -> String {
 /// (SIGKILL) once `counted` shows rows, reruns it and checks that it converges on
 /// the reference. Returns the rows `counted` found right after the kill.
 async fn killed_and_rerun(dir: &std::path::Path, db: &str, input: &std::path::Path, batch: &str, counted: &str) -> i64 {
-    let load = |db: &str| {
-        Command::new(bin("etl-to-sql"))
-            .args(["--db", db, "--batch-size", batch])
+    let command = |db: &str| {
+        let mut c = Command::new(bin("etl-to-sql"));
+        c.args(["--db", db, "--batch-size", batch])
             .current_dir(dir)
             .stdin(Stdio::from(std::fs::File::open(input).unwrap()))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
+            .stderr(Stdio::null());
+        c
     };
+    let load = |db: &str| command(db).spawn().unwrap();
     // Reference: one uninterrupted load into a separate database.
     let reference = if db.starts_with("sqlite:") {
         format!("sqlite:{}", dir.join(format!("{}.db", unique("ref"))).display())
@@ -303,7 +303,8 @@ async fn killed_and_rerun(dir: &std::path::Path, db: &str, input: &std::path::Pa
     let after_kill = scalar(db, counted).await;
     assert!(partial > 0, "{db}: the load was not interrupted (rows: {after_kill})");
 
-    assert!(load(db).wait().unwrap().success(), "{db}: the rerun failed");
+    let rerun = command(db).stderr(Stdio::piped()).output().unwrap();
+    assert!(rerun.status.success(), "{db}: the rerun failed: {}", String::from_utf8_lossy(&rerun.stderr));
     assert_eq!(dump(db).await, dump(&reference).await, "{db}: the rerun converges on the uninterrupted load");
     after_kill
 }

@@ -56,8 +56,8 @@ impl Rows {
     }
 
     fn bytes(&mut self, v: &[u8]) -> &mut Self {
-        // A field longer than 2 GiB cannot be sent; PostgreSQL caps a value at 1 GiB
-        // anyway, and refuses this one the same way.
+        // Values come from records of at most 64 MiB (an NDJSON line) or 16 MiB (a
+        // MongoDB document), far under the format's 2 GiB field length.
         let len = i32::try_from(v.len()).unwrap_or(i32::MAX);
         self.buf.extend_from_slice(&len.to_be_bytes());
         self.buf.extend_from_slice(v);
@@ -236,6 +236,7 @@ impl<'a> Picked<'a> {
 /// Loads a batch in one transaction.
 async fn load(conn: &mut PgConnection, batch: &Batch, picked: &Picked<'_>) -> Result<Loaded, sqlx::Error> {
     let mut tx = conn.begin().await?;
+    hash_joins(&mut tx).await?;
     let mut loaded = merge_trends(&mut tx, &batch.trends).await?;
     loaded.add(merge_posts(&mut tx, picked).await?);
     watermark(&mut tx, batch).await?;
@@ -260,11 +261,15 @@ async fn load_split(
     let (mut tx1, mut tx2) = (first.begin().await?, second.begin().await?);
     let (r1, r2) = tokio::join!(
         async {
+            hash_joins(&mut tx1).await?;
             let mut loaded = merge_trends(&mut tx1, &batch.trends).await?;
             loaded.add(merge_posts(&mut tx1, &one).await?);
             Ok::<_, sqlx::Error>(loaded)
         },
-        merge_posts(&mut tx2, &two)
+        async {
+            hash_joins(&mut tx2).await?;
+            merge_posts(&mut tx2, &two).await
+        }
     );
     let (mut loaded, other) = (r1?, r2?);
     loaded.add(other);
@@ -287,9 +292,9 @@ async fn watermark(conn: &mut PgConnection, batch: &Batch) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// The staging tables have no statistics, and with the planner's default guesses it
-/// sorts both sides of every join for a merge join; a hash join of the batch-sized
-/// sets costs a fraction of that.
+/// Set at the start of every load transaction. The staging tables have no statistics,
+/// and with the planner's default guesses it sorts both sides of every join for a
+/// merge join; a hash join of the batch-sized sets costs a fraction of that.
 async fn hash_joins(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::raw_sql("SET LOCAL enable_mergejoin = off").execute(&mut *conn).await?;
     Ok(())
@@ -301,7 +306,6 @@ async fn merge_trends(tx: &mut PgConnection, trends: &[Trend]) -> Result<Loaded,
     if trends.is_empty() {
         return Ok(loaded);
     }
-    hash_joins(tx).await?;
     let mut rows = Rows::with_capacity(trends.len() * 120);
     for (seq, t) in trends.iter().enumerate() {
         rows.row(10)
@@ -361,7 +365,6 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
     if posts.is_empty() && authors.is_empty() {
         return Ok(Loaded::default());
     }
-    hash_joins(tx).await?;
     let mut rows = Rows::with_capacity(authors.len() * 60);
     for ((source, id), (p, a)) in authors {
         rows.row(5).text(Some(source)).text(Some(id)).text(a.handle.as_deref()).int8(a.followers).time(Some(&p.at));
