@@ -173,7 +173,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
             let stdout = std::io::stdout();
             let summary = filter(options, stdin, stdout.lock(), &mut quarantine).await?;
             report(&summary, &quarantine);
-            Ok(Status { rejected: summary.rejected, failures: 0 })
+            Ok(Status { rejected: summary.rejected, ..Status::ok() })
         }
         (From::Stdin, To::Mongo) => {
             Err(Error::Usage("--to mongo cleans MongoDB in place and needs --from mongo".into()).into())
@@ -328,7 +328,7 @@ async fn from_mongo(options: Options, mongo: &Mongo) -> anyhow::Result<Status> {
         "counts": summary.counts(),
     });
     mongo.record_run(&run).await?;
-    Ok(Status { rejected: summary.rejected, failures: 0 })
+    Ok(Status { rejected: summary.rejected, ..Status::ok() })
 }
 
 fn entry(rule: &str, reason: String, line: Option<u64>, record: Value, run_id: &str) -> QuarantineEntry {

@@ -120,6 +120,16 @@ impl Config {
             .or_else(|| self.file_value(&env.to_ascii_lowercase()).map(str::to_owned))
     }
 
+    /// Connects to MongoDB: the URI from MONGODB_URI or `mongodb_uri` in the file, the
+    /// database from `--mongo-database`, MONGODB_DATABASE or the file.
+    pub async fn mongo(&self, args: &crate::args::MongoArgs, tool: &str) -> anyhow::Result<crate::mongo::Mongo> {
+        let uri = self.secret("MONGODB_URI").ok_or_else(|| {
+            Error::Config("MongoDB needs MONGODB_URI (or mongodb_uri in the configuration file)".into())
+        })?;
+        let database = self.setting(args.mongo_database.as_deref(), "MONGODB_DATABASE");
+        crate::mongo::Mongo::connect(&uri, database.as_deref(), tool).await
+    }
+
     /// Reads a setting as a number, naming the key in the error.
     pub fn number<T: std::str::FromStr>(&self, flag: Option<T>, env: &str) -> anyhow::Result<Option<T>>
     where

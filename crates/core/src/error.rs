@@ -3,6 +3,8 @@
 //! The tools share one convention: 0 when every record went through, 1 when the run
 //! finished but some records were rejected (they are in the quarantine), 2 when the
 //! run could not do its job (usage, configuration, a service that cannot be reached).
+//! `alerts` adds 3, "alerts raised", which cron can act on; when several hold, 2 wins
+//! over 1 and 1 over 3.
 
 use std::process::ExitCode;
 
@@ -36,6 +38,8 @@ pub struct Status {
     pub rejected: u64,
     /// Partial failures that are not records (a place that could not be fetched).
     pub failures: u64,
+    /// Alerts raised (`alerts`): exit 3 when nothing was rejected or failed.
+    pub alerts: u64,
 }
 
 impl Status {
@@ -48,7 +52,13 @@ impl Status {
     }
 
     pub fn exit_code(&self) -> ExitCode {
-        if self.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        if !self.is_clean() {
+            ExitCode::from(1)
+        } else if self.alerts > 0 {
+            ExitCode::from(3)
+        } else {
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -77,8 +87,11 @@ mod tests {
     #[test]
     fn status_exit_codes() {
         assert_eq!(Status::ok().exit_code(), ExitCode::SUCCESS);
-        let s = Status { rejected: 2, failures: 0 };
+        let s = Status { rejected: 2, ..Status::ok() };
         assert!(!s.is_clean());
         assert_eq!(s.exit_code(), ExitCode::from(1));
+        assert_eq!(Status { alerts: 4, ..Status::ok() }.exit_code(), ExitCode::from(3));
+        // Refused input outranks alerts: cron must see that the data was incomplete.
+        assert_eq!(Status { alerts: 4, rejected: 1, ..Status::ok() }.exit_code(), ExitCode::from(1));
     }
 }

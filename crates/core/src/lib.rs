@@ -1,14 +1,18 @@
 //! Shared ground of the trendpipe tools.
 //!
-//! Every stage (`fetch-trends`, `clean`, `etl-to-sql`, `sentiment`, `report`) is a
-//! small binary whose logic lives in its own library crate. What more than one stage
-//! needs lives here: the record contract between stages, the streaming NDJSON reader
-//! and writer, MongoDB and SQL access, configuration, errors and exit codes, the
-//! `main()` wrapper and terminal-only progress bars.
+//! Every stage (`fetch-trends`, `fetch-posts`, `clean`, `etl-to-sql`, `sentiment`,
+//! `influencers`, `alerts`, `report`) is a small binary whose logic lives in its own
+//! library crate. What more than one stage needs lives here: the record contract
+//! between stages, the streaming NDJSON reader and writer, the shared flags, the
+//! polite HTTP client of the fetchers, MongoDB and SQL access, configuration, errors
+//! and exit codes, the `main()` wrapper and terminal-only progress bars. The design is
+//! in `docs/ARCHITECTURE.md`.
 
+pub mod args;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod key;
 pub mod mongo;
 pub mod ndjson;

@@ -98,6 +98,13 @@ pub struct Post {
     pub parent_id: Option<String>,
     #[serde(default)]
     pub quote_of: Option<String>,
+    /// The provider id of the post this one reposts; its counts are copies of the
+    /// original's, never engagement of the reposter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repost_of: Option<String>,
+    /// The provider id of the thread's first post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trend: Option<String>,
     #[serde(default, with = "rfc3339_opt", skip_serializing_if = "Option::is_none")]
@@ -128,6 +135,8 @@ impl Post {
             metrics: p.metrics,
             parent_id: p.parent_id,
             quote_of: p.quote_of,
+            repost_of: p.repost_of,
+            conversation_id: p.conversation_id,
             trend: p.trend,
             observed_at: p.observed_at,
             sentiment: p.sentiment,
@@ -167,6 +176,10 @@ struct KnownPost {
     parent_id: Option<String>,
     #[serde(default)]
     quote_of: Option<String>,
+    #[serde(default)]
+    repost_of: Option<String>,
+    #[serde(default)]
+    conversation_id: Option<String>,
     #[serde(default)]
     trend: Option<String>,
     #[serde(default, with = "rfc3339_opt")]

@@ -6,7 +6,6 @@
 //! failing does not lose the others: they are written, the failure is reported and
 //! the exit code is 1. Refused credentials or bad usage stop the run with exit 2.
 
-pub mod http;
 pub mod source;
 
 use std::io::{Read, Write};
@@ -17,6 +16,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
 use serde_json::{Map, json};
+use trendpipe_core::args::{ConfigArgs, MongoArgs, To};
 use trendpipe_core::config::Config;
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::key::trend_key;
@@ -24,7 +24,7 @@ use trendpipe_core::mongo::{self, Mongo};
 use trendpipe_core::ndjson::NdjsonWriter;
 use trendpipe_core::record::{Place, Record, Trend, format_time};
 
-use crate::http::{Http, HttpError, Policy};
+use trendpipe_core::http::{Http, HttpArgs, HttpError};
 
 /// Takes a snapshot of trending topics and writes trend records (NDJSON) to stdout or
 /// MongoDB.
@@ -67,37 +67,18 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 
-    /// Where the records go.
-    #[arg(long, value_enum, default_value_t = Sink::Stdout)]
-    pub to: Sink,
+    /// Where the records go: NDJSON on stdout, or MongoDB's `trends` collection.
+    #[arg(long, value_enum, default_value_t = To::Stdout)]
+    pub to: To,
 
-    /// The MongoDB database for `--to mongo` [env: MONGODB_DATABASE; default: the one
-    /// in MONGODB_URI, else trendpipe]. The URI itself comes from MONGODB_URI or the
-    /// configuration file.
-    #[arg(long, value_name = "NAME")]
-    pub mongo_database: Option<String>,
+    #[command(flatten)]
+    pub mongo: MongoArgs,
 
-    /// The configuration file [env: TRENDPIPE_CONFIG; default:
-    /// ~/.config/trendpipe/config.toml when it exists].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 
-    /// Seconds before a request is abandoned.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub timeout: u64,
-
-    /// Retries of a request after a network error, a 5xx or a 429.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub retries: u32,
-
-    /// The first wait before a retry, doubled at each further retry.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    pub backoff_ms: u64,
-
-    /// The longest wait accepted, in seconds, whether from backoff or from a 429's
-    /// rate-limit headers; a provider asking for more fails that place.
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
-    pub max_wait: u64,
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,14 +104,6 @@ pub enum GoogleFeed {
     Daily,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Sink {
-    /// NDJSON on standard output.
-    Stdout,
-    /// MongoDB's `trends` collection (MONGODB_URI).
-    Mongo,
-}
-
 /// What one place gave.
 #[derive(Debug, Default)]
 struct Coverage {
@@ -143,18 +116,14 @@ struct Coverage {
 
 /// Runs the tool with records going to stdout or MongoDB.
 pub async fn run(args: Args) -> anyhow::Result<Status> {
-    let config = Config::load(args.config.as_deref())?;
+    let config = args.config.load()?;
     match args.to {
-        Sink::Stdout => {
+        To::Stdout => {
             let stdout = std::io::stdout();
             fetch(&args, &config, Output::Ndjson(NdjsonWriter::new(stdout.lock()))).await
         }
-        Sink::Mongo => {
-            let uri = config.secret("MONGODB_URI").ok_or_else(|| {
-                Error::Config("--to mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into())
-            })?;
-            let database = config.setting(args.mongo_database.as_deref(), "MONGODB_DATABASE");
-            let mongo = Mongo::connect(&uri, database.as_deref(), "fetch-trends").await?;
+        To::Mongo => {
+            let mongo = config.mongo(&args.mongo, "fetch-trends").await?;
             let result = async {
                 mongo.ensure_indexes().await?;
                 fetch(&args, &config, Output::<std::io::Sink>::Mongo(&mongo, Default::default())).await
@@ -252,7 +221,7 @@ async fn fetch<W: Write>(args: &Args, config: &Config, mut out: Output<'_, W>) -
             mongo.record_run(&run).await?;
         }
     }
-    Ok(Status { rejected: 0, failures: failed as u64 })
+    Ok(Status { failures: failed as u64, ..Status::ok() })
 }
 
 fn source_name(kind: SourceKind) -> &'static str {
@@ -434,12 +403,7 @@ async fn import_x_v1<W: Write>(
 }
 
 fn http_client(args: &Args) -> anyhow::Result<Http> {
-    Http::new(Policy {
-        timeout: Duration::from_secs(args.timeout.max(1)),
-        retries: args.retries,
-        backoff: Duration::from_millis(args.backoff_ms),
-        max_wait: Duration::from_secs(args.max_wait),
-    })
+    Http::new(args.http.policy())
 }
 
 /// Refuses the options that belong to other sources, so that a mistyped command fails
@@ -658,7 +622,7 @@ mod tests {
         .unwrap();
         assert_eq!(a.source, SourceKind::X);
         assert_eq!(a.places.len(), 2);
-        assert_eq!(a.to, Sink::Mongo);
+        assert_eq!(a.to, To::Mongo);
         assert!(Args::try_parse_from(["fetch-trends", "--source", "myspace"]).is_err());
     }
 

@@ -141,7 +141,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         s.portuguese,
         s.fallback
     );
-    Ok(Status { rejected: s.rejected, failures: 0 })
+    Ok(Status { rejected: s.rejected, ..Status::ok() })
 }
 
 /// SQL mode: scores what is unscored, then the windows.

@@ -1,15 +1,53 @@
-//! A polite HTTP client: timeouts, bounded retries with exponential backoff on
-//! network errors and 5xx, and waits on 429 for as long as the provider asks.
+//! A polite HTTP client for every fetcher: timeouts, bounded retries with
+//! exponential backoff and jitter on network errors and 5xx, and waits on 429 for as
+//! long as the provider asks (`Retry-After` and the providers' reset headers).
 //!
-//! The tool runs from cron for months, so it must never hammer a provider: every
-//! retry waits, every wait is logged, and a wait longer than `max_wait` gives up on
-//! that request instead of overrunning the next scheduled run.
+//! The fetchers run from cron for months, so they must never hammer a provider: every
+//! retry waits, every wait is logged with its reason, and a wait longer than
+//! `max_wait` gives up on that request instead of overrunning the next scheduled run.
+//! URLs are logged through the redactor, so a token in a query string stays hidden.
 
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Client, StatusCode};
+
+/// The retry and timeout flags of every fetcher, flattened into its `Args`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Seconds before a request is abandoned.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Retries of a request after a network error, a 5xx or a 429.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// The first wait before a retry, doubled at each further retry (with up to 25%
+    /// random jitter, so that cron jobs started together do not retry together).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub backoff_ms: u64,
+
+    /// The longest wait accepted, in seconds, whether from backoff or from a 429's
+    /// rate-limit headers; a provider asking for more fails that request.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub max_wait: u64,
+}
+
+impl HttpArgs {
+    /// The policy these flags describe.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            retries: self.retries,
+            backoff: Duration::from_millis(self.backoff_ms),
+            max_wait: Duration::from_secs(self.max_wait),
+        }
+    }
+}
 
 /// Retry and timeout settings.
 #[derive(Debug, Clone)]
@@ -18,6 +56,34 @@ pub struct Policy {
     pub retries: u32,
     pub backoff: Duration,
     pub max_wait: Duration,
+}
+
+/// A successful answer: its body and headers (paging links, rate-limit counters).
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub body: Vec<u8>,
+    pub headers: HeaderMap,
+}
+
+impl Response {
+    /// The URL of the `Link` header's `rel="next"` entry (RFC 8288), as Mastodon
+    /// pages its timelines.
+    pub fn next_link(&self) -> Option<String> {
+        self.headers.get_all(reqwest::header::LINK).iter().filter_map(|v| v.to_str().ok()).find_map(next_link)
+    }
+}
+
+/// Finds the `rel="next"` target in a `Link` header value.
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim();
+            p.strip_prefix("rel=").is_some_and(|v| v.trim_matches('"').split_whitespace().any(|r| r == "next"))
+        });
+        is_next.then(|| target.to_owned())
+    })
 }
 
 /// Why a request failed for good.
@@ -31,10 +97,11 @@ pub enum HttpError {
     Failed(String),
 }
 
-/// Sends GET requests with the policy's retries.
+/// Sends GET requests with the policy's retries, and counts the waits.
 pub struct Http {
     client: Client,
     policy: Policy,
+    waits: AtomicU64,
 }
 
 impl Http {
@@ -44,15 +111,42 @@ impl Http {
             .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("trendpipe/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, policy })
+        Ok(Self { client, policy, waits: AtomicU64::new(0) })
+    }
+
+    /// How many times this client waited before retrying (backoff and 429 waits).
+    pub fn waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
     }
 
     /// GETs `url` and returns the body of the first successful answer.
     pub async fn get(&self, url: &str, bearer: Option<&str>) -> Result<Vec<u8>, HttpError> {
+        self.get_response(url, bearer).await.map(|r| r.body)
+    }
+
+    /// GETs `url` and returns the first successful answer, headers included.
+    pub async fn get_response(&self, url: &str, bearer: Option<&str>) -> Result<Response, HttpError> {
+        self.send(url, bearer, None).await
+    }
+
+    /// POSTs `body` as JSON to `url` (a webhook) with the same retries and waits.
+    pub async fn post_json(&self, url: &str, body: &serde_json::Value) -> Result<Response, HttpError> {
+        self.send(url, None, Some(body)).await
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+        json: Option<&serde_json::Value>,
+    ) -> Result<Response, HttpError> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let mut request = self.client.get(url);
+            let mut request = match json {
+                Some(body) => self.client.post(url).json(body),
+                None => self.client.get(url),
+            };
             if let Some(token) = bearer {
                 request = request.bearer_auth(token);
             }
@@ -62,7 +156,7 @@ impl Http {
                     let headers = response.headers().clone();
                     if status.is_success() {
                         match response.bytes().await {
-                            Ok(body) => return Ok(body.to_vec()),
+                            Ok(body) => return Ok(Response { body: body.to_vec(), headers }),
                             Err(e) => format!("reading the body: {}", describe(e)),
                         }
                     } else {
@@ -91,6 +185,7 @@ impl Http {
                                 "{url}: rate limited (HTTP 429), waiting {:.1}s as the provider asks",
                                 wait.as_secs_f64()
                             );
+                            self.waits.fetch_add(1, Ordering::Relaxed);
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -112,14 +207,20 @@ impl Http {
                 attempt + 1,
                 self.policy.retries + 1
             );
+            self.waits.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
         }
     }
 
-    /// Exponential backoff: base, 2×base, 4×base… capped by `max_wait`.
+    /// Exponential backoff: base, 2×base, 4×base… plus up to 25% random jitter,
+    /// capped by `max_wait`.
     fn backoff_for(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
-        self.policy.backoff.saturating_mul(factor).min(self.policy.max_wait)
+        let base = self.policy.backoff.saturating_mul(factor);
+        // RandomState is seeded per process: enough spread for jitter, no dependency.
+        let draw = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        let jitter = base.mul_f64((draw % 1000) as f64 / 4000.0);
+        (base + jitter).min(self.policy.max_wait)
     }
 }
 
@@ -240,6 +341,31 @@ mod tests {
         // Retry-After wins over the others.
         h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn link_header_next_is_found() {
+        let h = r#"<https://m.example/api/v1/timelines/tag/x?max_id=110>; rel="next", <https://m.example/api/v1/timelines/tag/x?min_id=120>; rel="prev""#;
+        assert_eq!(next_link(h).as_deref(), Some("https://m.example/api/v1/timelines/tag/x?max_id=110"));
+        assert_eq!(next_link(r#"<https://a/b>; rel="prev""#), None);
+        assert_eq!(next_link(""), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter() {
+        let http = Http::new(Policy {
+            timeout: Duration::from_secs(1),
+            retries: 3,
+            backoff: Duration::from_millis(1000),
+            max_wait: Duration::from_secs(60),
+        })
+        .unwrap();
+        for attempt in 1..=4u32 {
+            let base = Duration::from_millis(1000 * 2u64.pow(attempt - 1));
+            let wait = http.backoff_for(attempt);
+            assert!(wait >= base && wait <= base.mul_f64(1.25), "attempt {attempt}: {wait:?}");
+        }
+        assert_eq!(http.backoff_for(20), Duration::from_secs(60));
     }
 
     #[test]
