@@ -13,12 +13,10 @@ use serde_json::{Value, json};
 use trendpipe_core::sql::Sql;
 use trendpipe_pipeline_tests::{bin, fixture, fresh_postgres, mongo_uri, postgres_url, run, unique};
 
-/// SQL targets of a test: SQLite always, PostgreSQL when the harness provides it.
+/// SQL targets of a test: SQLite and PostgreSQL.
 async fn targets(dir: &std::path::Path) -> Vec<String> {
     let mut t = vec![format!("sqlite:{}", dir.join(format!("{}.db", unique("t"))).display())];
-    if let Some(admin) = postgres_url() {
-        t.push(fresh_postgres(&admin).await);
-    }
+    t.push(fresh_postgres(&postgres_url()).await);
     t
 }
 
@@ -82,6 +80,7 @@ fn ndjson(values: &[Value]) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn posts_keep_their_latest_counts_authors_and_trends() {
     let dir = tempfile::tempdir().unwrap();
     let sample = std::fs::read_to_string(fixture("posts/sample-posts.ndjson")).unwrap();
@@ -127,8 +126,9 @@ fn read_count(stderr: &str) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB and PostgreSQL: run by scripts/test.sh"]
 async fn mongo_loads_are_incremental_and_idempotent() {
-    let Some(mongo) = mongo_uri() else { return };
+    let mongo = mongo_uri();
     let dir = tempfile::tempdir().unwrap();
     let database = unique("etl");
     let mut files: Vec<_> = std::fs::read_dir(fixture("x-v1")).unwrap().map(|e| e.unwrap().path()).collect();
@@ -193,8 +193,9 @@ async fn mongo_loads_are_incremental_and_idempotent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB and PostgreSQL: run by scripts/test.sh"]
 async fn a_refused_record_from_mongo_goes_to_the_quarantine() {
-    let Some(mongo) = mongo_uri() else { return };
+    let mongo = mongo_uri();
     let dir = tempfile::tempdir().unwrap();
     let database = unique("etl");
     let client = mongodb::Client::with_uri_str(&mongo).await.unwrap();
@@ -274,7 +275,7 @@ async fn killed_and_rerun(dir: &std::path::Path, db: &str, input: &std::path::Pa
     let reference = if db.starts_with("sqlite:") {
         format!("sqlite:{}", dir.join(format!("{}.db", unique("ref"))).display())
     } else {
-        fresh_postgres(&postgres_url().unwrap()).await
+        fresh_postgres(&postgres_url()).await
     };
     assert!(load(&reference).wait().unwrap().success());
 
@@ -310,6 +311,7 @@ async fn killed_and_rerun(dir: &std::path::Path, db: &str, input: &std::path::Pa
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn a_load_killed_mid_way_and_rerun_ends_with_exactly_the_right_rows() {
     let dir = tempfile::tempdir().unwrap();
     let input_path = dir.path().join("big.ndjson");
@@ -324,6 +326,7 @@ async fn a_load_killed_mid_way_and_rerun_ends_with_exactly_the_right_rows() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn a_post_load_killed_mid_way_and_rerun_ends_with_exactly_the_right_rows() {
     // Batches of posts large enough for PostgreSQL to merge each as two halves on two
     // connections: a kill can fall between the two commits.
@@ -434,8 +437,9 @@ async fn compare_fast_and_generic(fast: &str, generic: &str, batches: &[trendpip
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn the_postgres_copy_path_stores_what_the_generic_statements_store() {
-    let Some(admin) = postgres_url() else { return };
+    let admin = postgres_url();
     let dir = tempfile::tempdir().unwrap();
     let batches = tricky_batches(dir.path());
     let (fast, generic) = (fresh_postgres(&admin).await, fresh_postgres(&admin).await);
@@ -468,8 +472,9 @@ fn split_batches() -> Vec<trendpipe_etl_to_sql::load::Batch> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn the_postgres_split_path_stores_what_the_generic_statements_store() {
-    let Some(admin) = postgres_url() else { return };
+    let admin = postgres_url();
     let dir = tempfile::tempdir().unwrap();
     let mut batches = tricky_batches(dir.path());
     let split = split_batches();

@@ -69,8 +69,9 @@ async fn count(db: &mongodb::Database, coll: &str, filter: Document) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB and PostgreSQL: run by scripts/test.sh"]
 async fn x_api_through_mongodb_and_postgres_to_the_report() {
-    let (Some(mongo), Some(pg_admin)) = (mongo_uri(), postgres_url()) else { return };
+    let (mongo, pg_admin) = (mongo_uri(), postgres_url());
     let dir = tempfile::tempdir().unwrap();
     let database = unique("trendpipe");
 
@@ -203,8 +204,9 @@ async fn x_api_through_mongodb_and_postgres_to_the_report() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
 async fn saved_files_into_mongodb_twice_are_stored_once() {
-    let Some(mongo) = mongo_uri() else { return };
+    let mongo = mongo_uri();
     let dir = tempfile::tempdir().unwrap();
     let database = unique("trendpipe");
     let files = v1_file_args();
@@ -225,6 +227,7 @@ async fn saved_files_into_mongodb_twice_are_stored_once() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn saved_files_through_pipes_into_sqlite_and_postgres_agree() {
     let pg_admin = postgres_url();
     let dir = tempfile::tempdir().unwrap();
@@ -238,9 +241,7 @@ async fn saved_files_through_pipes_into_sqlite_and_postgres_agree() {
 
     let sqlite = format!("sqlite:{}", dir.path().join("t.db").display());
     let mut targets = vec![sqlite];
-    if let Some(admin) = pg_admin {
-        targets.push(fresh_postgres(&admin).await);
-    }
+    targets.push(fresh_postgres(&pg_admin).await);
     let (since, until) = ("2026-11-21T00:00:00Z", "2026-11-22T00:00:00Z");
     let expected = expected_top(since, until, 10);
     assert_eq!(expected.len(), 10);

@@ -1,9 +1,10 @@
 //! Helpers for tests that run the real binaries against real services.
 //!
 //! Services come from the environment that `scripts/test.sh` sets:
-//! `TRENDPIPE_TEST_MONGODB_URI` and `TRENDPIPE_TEST_DATABASE_URL`. When one is missing
-//! a test skips with a message, unless `TRENDPIPE_REQUIRE_SERVICES=1` (set by
-//! test.sh), where it fails: under the test command no test passes by skipping.
+//! `TRENDPIPE_TEST_MONGODB_URI` and `TRENDPIPE_TEST_DATABASE_URL`. A test that needs
+//! one is marked `#[ignore = "needs …"]`: a plain `cargo test` lists it as ignored
+//! with the reason, `scripts/test.sh` runs it (`--include-ignored`), and without the
+//! service it fails. No test passes by skipping.
 
 // Test helpers fail the test that calls them by panicking, as assertions do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -35,25 +36,22 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-fn service(var: &str, what: &str) -> Option<String> {
+fn service(var: &str, what: &str) -> String {
     match std::env::var(var) {
-        Ok(v) if !v.trim().is_empty() => Some(v),
-        _ => {
-            let required = std::env::var("TRENDPIPE_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
-            assert!(!required, "{what} is required (TRENDPIPE_REQUIRE_SERVICES=1) but {var} is not set");
-            eprintln!("skipped: {var} is not set (run scripts/test.sh to provide {what})");
-            None
-        }
+        Ok(v) if !v.trim().is_empty() => v,
+        _ => panic!("{var} is not set: this test needs {what}; run it through scripts/test.sh, which provides it"),
     }
 }
 
-/// The MongoDB URI of the test server, or `None` (skip) outside the test command.
-pub fn mongo_uri() -> Option<String> {
+/// The MongoDB URI of the test server. Tests that call it are marked `#[ignore]` so
+/// that a plain `cargo test` lists them as ignored; `scripts/test.sh` runs them with
+/// the servers up, and without one they fail rather than pass by skipping.
+pub fn mongo_uri() -> String {
     service("TRENDPIPE_TEST_MONGODB_URI", "a MongoDB server")
 }
 
-/// The PostgreSQL URL of the test server, or `None` (skip) outside the test command.
-pub fn postgres_url() -> Option<String> {
+/// The PostgreSQL URL of the test server (same rule as [`mongo_uri`]).
+pub fn postgres_url() -> String {
     service("TRENDPIPE_TEST_DATABASE_URL", "a PostgreSQL server")
 }
 

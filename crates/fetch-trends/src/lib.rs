@@ -10,7 +10,6 @@ pub mod source;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
