@@ -120,6 +120,15 @@ impl Config {
             .or_else(|| self.file_value(&env.to_ascii_lowercase()).map(str::to_owned))
     }
 
+    /// A provider's base URL: the `--base-url` flag, then `{SOURCE}_BASE_URL` in the
+    /// environment or the file (`X_BASE_URL`, `BLUESKY_BASE_URL`…: for proxies, and for
+    /// tests that point a scheduled command line at a local server), then `default`.
+    /// Any trailing `/` is removed.
+    pub fn base_url(&self, flag: Option<&str>, source: &str, default: &str) -> String {
+        let env = format!("{}_BASE_URL", source.to_ascii_uppercase().replace('-', "_"));
+        self.setting(flag, &env).unwrap_or_else(|| default.to_owned()).trim_end_matches('/').to_owned()
+    }
+
     /// Connects to MongoDB: the URI from MONGODB_URI or `mongodb_uri` in the file, the
     /// database from `--mongo-database`, MONGODB_DATABASE or the file.
     pub async fn mongo(&self, args: &crate::args::MongoArgs, tool: &str) -> anyhow::Result<crate::mongo::Mongo> {

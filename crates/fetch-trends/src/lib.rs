@@ -60,8 +60,9 @@ pub struct Args {
     #[arg(long = "file", value_name = "PATH")]
     pub files: Vec<PathBuf>,
 
-    /// The provider's base URL, for tests and proxies [default: https://api.x.com for
-    /// x, https://HOST for mastodon, https://trends.google.com for google,
+    /// The provider's base URL, for proxies and tests [env: X_BASE_URL,
+    /// MASTODON_BASE_URL, GOOGLE_BASE_URL, BLUESKY_BASE_URL; default: https://api.x.com
+    /// for x, https://HOST for mastodon, https://trends.google.com for google,
     /// https://public.api.bsky.app for bluesky].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
@@ -174,8 +175,8 @@ async fn fetch<W: Write>(args: &Args, config: &Config, mut out: Output<'_, W>) -
     match args.source {
         SourceKind::X => fetch_x(args, config, &run_id, &mut out, &mut coverage).await?,
         SourceKind::XV1 => import_x_v1(args, &run_id, &mut out, &mut coverage).await?,
-        SourceKind::Mastodon => fetch_mastodon(args, &run_id, &mut out, &mut coverage).await?,
-        SourceKind::Google => fetch_google(args, &run_id, &mut out, &mut coverage).await?,
+        SourceKind::Mastodon => fetch_mastodon(args, config, &run_id, &mut out, &mut coverage).await?,
+        SourceKind::Google => fetch_google(args, config, &run_id, &mut out, &mut coverage).await?,
         SourceKind::Bluesky => fetch_bluesky(args, config, &run_id, &mut out, &mut coverage).await?,
     }
     let failed = coverage.iter().filter(|c| c.error.is_some()).count();
@@ -293,7 +294,7 @@ async fn fetch_x<W: Write>(
         )
     })?;
     let http = http_client(args)?;
-    let base = args.base_url.as_deref().unwrap_or("https://api.x.com").trim_end_matches('/');
+    let base = config.base_url(args.base_url.as_deref(), "x", "https://api.x.com");
     let targets = places
         .into_iter()
         .map(|place| Target {
@@ -492,6 +493,7 @@ async fn fetch_targets<W: Write>(
 
 async fn fetch_mastodon<W: Write>(
     args: &Args,
+    config: &Config,
     run_id: &str,
     out: &mut Output<'_, W>,
     coverage: &mut Vec<Coverage>,
@@ -516,7 +518,7 @@ async fn fetch_mastodon<W: Write>(
                 Error::Usage(format!("--instance {instance:?}: expected a host name such as mastodon.social")).into()
             );
         }
-        let base = args.base_url.as_deref().map(|b| b.trim_end_matches('/').to_owned()).unwrap_or(scheme_base);
+        let base = config.base_url(args.base_url.as_deref(), "mastodon", &scheme_base);
         targets.push(Target {
             label: format!("mastodon instance {host}"),
             place: Place { id: host.to_owned(), name: None, extra: Map::new() },
@@ -529,6 +531,7 @@ async fn fetch_mastodon<W: Write>(
 
 async fn fetch_google<W: Write>(
     args: &Args,
+    config: &Config,
     run_id: &str,
     out: &mut Output<'_, W>,
     coverage: &mut Vec<Coverage>,
@@ -541,7 +544,7 @@ async fn fetch_google<W: Write>(
         GoogleFeed::Trending => source::google::Feed::Trending,
         GoogleFeed::Daily => source::google::Feed::Daily,
     };
-    let base = args.base_url.as_deref().unwrap_or("https://trends.google.com").trim_end_matches('/');
+    let base = config.base_url(args.base_url.as_deref(), "google", "https://trends.google.com");
     let mut targets = Vec::new();
     for text in &args.places {
         let mut place = parse_place(text)?;
@@ -567,7 +570,7 @@ async fn fetch_bluesky<W: Write>(
 ) -> anyhow::Result<()> {
     only_for(args, "bluesky", false, false)?;
     let token = config.secret("BLUESKY_TOKEN");
-    let base = args.base_url.as_deref().unwrap_or("https://public.api.bsky.app").trim_end_matches('/');
+    let base = config.base_url(args.base_url.as_deref(), "bluesky", "https://public.api.bsky.app");
     let limit = args.limit.unwrap_or(source::bluesky::MAX_LIMIT);
     // Bluesky has one worldwide list: its place is "global".
     let targets = vec![Target {

@@ -1,0 +1,183 @@
+//! `crontab.example` is the product's main user interface, so it is tested as cron
+//! would run it: every job line of the file itself, in order, under `bash` with only
+//! the environment cron gives (the file's own assignments, `HOME`, `SHELL`) plus the
+//! settings a user puts in their environment — here pointed at the test's MongoDB,
+//! PostgreSQL and a local server shaped like X API v2. The database is checked at the
+//! end, so an example that stops composing the stages right fails here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use trendpipe_core::sql::Sql;
+use trendpipe_pipeline_tests::{bin, fresh_postgres, mongo_uri, postgres_url, read_fixture, repo_root, unique};
+use wiremock::matchers::{header, method, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The schedule fields and command of a job line, and the variables the file sets.
+struct Crontab {
+    vars: Vec<(String, String)>,
+    jobs: Vec<(String, String)>,
+}
+
+fn parse_crontab(text: &str) -> Crontab {
+    let mut vars = Vec::new();
+    let mut jobs = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let is_var = line.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        });
+        if is_var {
+            let (name, value) = line.split_once('=').unwrap();
+            vars.push((name.to_owned(), value.to_owned()));
+            continue;
+        }
+        let mut rest = line;
+        let mut schedule = Vec::new();
+        for _ in 0..5 {
+            let (field, tail) = rest.split_once(char::is_whitespace).expect("a job line has five schedule fields");
+            schedule.push(field);
+            rest = tail.trim_start();
+        }
+        jobs.push((schedule.join(" "), rest.to_owned()));
+    }
+    Crontab { vars, jobs }
+}
+
+/// Answers X API v2 trends requests with the saved payload of the WOEID asked.
+struct XTrends;
+
+impl Respond for XTrends {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let woeid = request.url.path().rsplit('/').next().unwrap_or_default();
+        let rel = format!("x-v2/trends-by-woeid-{woeid}.json");
+        if repo_root().join("fixtures").join(&rel).exists() {
+            ResponseTemplate::new(200).set_body_raw(read_fixture(&rel), "application/json")
+        } else {
+            ResponseTemplate::new(400).set_body_raw(r#"{"title":"Invalid Request"}"#, "application/json")
+        }
+    }
+}
+
+/// The trends with a volume that the saved payloads of `places` hold: what the
+/// pipeline must have loaded once it cleaned out the ones without.
+fn expected_trends(places: &[&str]) -> BTreeMap<String, i64> {
+    let mut want = BTreeMap::new();
+    for place in places {
+        let v: Value = serde_json::from_slice(&read_fixture(&format!("x-v2/trends-by-woeid-{place}.json"))).unwrap();
+        for item in v["data"].as_array().unwrap() {
+            if let Some(n) = item["tweet_count"].as_i64() {
+                want.insert(format!("{place}|{}", item["trend_name"].as_str().unwrap()), n);
+            }
+        }
+    }
+    want
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB and PostgreSQL: run by scripts/test.sh"]
+async fn every_job_of_the_example_crontab_runs_in_order_and_fills_the_database() {
+    let text = std::fs::read_to_string(repo_root().join("crontab.example")).unwrap();
+    let crontab = parse_crontab(&text);
+    assert!(crontab.jobs.len() >= 3, "the example schedules fetch, load and report");
+
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("trendpipe/www")).unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/2/trends/by/woeid/\d+$"))
+        .and(header("authorization", "Bearer crontab-test-token"))
+        .respond_with(XTrends)
+        .mount(&server)
+        .await;
+    let database = unique("crontab");
+    let pg = fresh_postgres(&postgres_url()).await;
+    let bins = bin("fetch-trends").parent().unwrap().to_path_buf();
+
+    for (schedule, command) in &crontab.jobs {
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c").arg(command).env_clear();
+        for (name, value) in &crontab.vars {
+            cmd.env(name, value);
+        }
+        let path = crontab.vars.iter().find(|(n, _)| n == "PATH").map(|(_, v)| v.as_str()).unwrap_or("/usr/bin:/bin");
+        cmd.env("PATH", format!("{}:{path}", bins.display()))
+            .env("HOME", home.path())
+            .env("LOCKS", home.path())
+            .env("MONGODB_URI", mongo_uri())
+            .env("MONGODB_DATABASE", &database)
+            .env("DATABASE_URL", &pg)
+            .env("X_BEARER_TOKEN", "crontab-test-token")
+            .env("X_BASE_URL", server.uri())
+            .current_dir(home.path());
+        let status = cmd.status().unwrap();
+        let logs: String = std::fs::read_dir(home.path().join("trendpipe"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+            .map(|e| format!("== {}\n{}", e.path().display(), std::fs::read_to_string(e.path()).unwrap_or_default()))
+            .collect();
+        assert!(status.success(), "`{schedule}` job failed ({status}): {command}\n{logs}");
+        assert!(!logs.contains("error:"), "`{schedule}` job logged an error: {command}\n{logs}");
+    }
+
+    // The fetch line names the places; the database holds exactly their trends with a
+    // volume, the ones without having gone to the quarantine.
+    let fetch = &crontab.jobs.iter().find(|(_, c)| c.contains("fetch-trends")).unwrap().1;
+    let places: Vec<&str> = fetch
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|w| w[0] == "--place")
+        .map(|w| w[1].split('=').next().unwrap())
+        .collect();
+    assert!(!places.is_empty());
+    let want = expected_trends(&places);
+    let Sql::Postgres(pool) = Sql::open(&pg).await.unwrap() else { unreachable!() };
+    let rows: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT p.code, t.name, o.volume FROM trend_observations o JOIN trends t ON t.id = o.trend_id \
+         JOIN places p ON p.id = o.place_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let got: BTreeMap<String, i64> = rows.into_iter().map(|(p, n, v)| (format!("{p}|{n}"), v.unwrap())).collect();
+    assert_eq!(got, want);
+
+    // The report job wrote the page and the CSV from that database.
+    let page = std::fs::read_to_string(home.path().join("trendpipe/www/index.html")).unwrap();
+    let top = want.iter().max_by_key(|(_, v)| **v).unwrap().0.split_once('|').unwrap().1.to_owned();
+    assert!(page.contains(&top.replace('&', "&amp;")), "the page shows the top trend {top}");
+    let csv = std::fs::read_to_string(home.path().join("trendpipe/www/top10.csv")).unwrap();
+    assert!(csv.lines().count() > 1, "{csv}");
+    assert_job_logs_exist(home.path());
+}
+
+fn assert_job_logs_exist(home: &Path) {
+    for log in ["fetch.log", "load.log", "report.log"] {
+        assert!(home.join("trendpipe").join(log).exists(), "{log} was written");
+    }
+}
+
+#[test]
+fn the_example_crontab_parses_into_variables_and_jobs() {
+    let text = std::fs::read_to_string(repo_root().join("crontab.example")).unwrap();
+    let crontab = parse_crontab(&text);
+    assert!(crontab.vars.iter().any(|(n, v)| n == "SHELL" && v == "/bin/bash"));
+    for (schedule, command) in &crontab.jobs {
+        assert_eq!(schedule.split(' ').count(), 5, "{schedule}");
+        assert!(command.starts_with("flock -n "), "every job is locked: {command}");
+        assert!(!command.contains("--reject"), "MongoDB-fed stages quarantine in MongoDB: {command}");
+    }
+    let order: Vec<&str> =
+        ["fetch-trends", "clean --from mongo --to mongo", "etl-to-sql --from mongo", "sentiment --db", "report"]
+            .into_iter()
+            .collect();
+    let all: String = crontab.jobs.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join("\n");
+    let mut at = 0;
+    for stage in order {
+        let found = all[at..].find(stage).unwrap_or_else(|| panic!("{stage} is scheduled after the stages before it"));
+        at += found;
+    }
+}
