@@ -1,4 +1,4 @@
-//! The records that flow between stages (DESIGN.md, "Records").
+//! The records that flow between stages (docs/ARCHITECTURE.md, "Records").
 //!
 //! One JSON object per line, tagged by `kind`. Field names are stable; a stage adds
 //! fields and never renames them; fields a stage does not know are kept in `extra` and

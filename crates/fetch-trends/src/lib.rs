@@ -1,7 +1,7 @@
 //! `fetch-trends`: one snapshot of the trending topics of one or more places.
 //!
-//! A source turns a provider's payload into trend records (DESIGN.md); the records go
-//! to stdout as NDJSON or into MongoDB's `trends` collection, where a unique index on
+//! A source turns a provider's payload into trend records (docs/ARCHITECTURE.md); the
+//! records go to stdout as NDJSON or into MongoDB's `trends` collection, where a unique index on
 //! (source, place, key, observed_at) makes a repeated snapshot harmless. One place
 //! failing does not lose the others: they are written, the failure is reported and
 //! the exit code is 1. Refused credentials or bad usage stop the run with exit 2.
