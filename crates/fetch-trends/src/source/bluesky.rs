@@ -14,8 +14,46 @@
 //! fetch time is used.
 
 use serde_json::{Map, Value};
+use trendpipe_core::config::Config;
+use trendpipe_core::record::Place;
 
-use super::{Item, ShapeError};
+use super::{Flag, Item, Plan, ShapeError, Source, Target};
+use crate::args::Args;
+
+/// `--source bluesky`: one worldwide list, place `global`.
+pub struct Bluesky;
+
+impl Source for Bluesky {
+    fn name(&self) -> &'static str {
+        "bluesky"
+    }
+
+    fn flags(&self) -> &'static [Flag] {
+        &[Flag::Limit]
+    }
+
+    fn plan(&self, args: &Args, config: &Config) -> anyhow::Result<Plan> {
+        let token = config.secret("BLUESKY_TOKEN");
+        let base = config.base_url(args.base_url.as_deref(), "bluesky", "https://public.api.bsky.app");
+        let limit = args.limit.unwrap_or(MAX_LIMIT);
+        let targets = vec![Target {
+            label: "bluesky place global".into(),
+            place: Place { id: "global".into(), name: None, extra: Map::new() },
+            url: format!("{base}{}", path(limit)),
+        }];
+        let refused = token.as_ref().map(|_| "Bluesky refused the token; check BLUESKY_TOKEN");
+        Ok(Plan { targets, bearer: token, refused })
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<Item>, ShapeError> {
+        parse(body).map(|topics| {
+            if topics.suggested > 0 {
+                log::info!("bluesky: {} suggested topics left out (not trending)", topics.suggested);
+            }
+            topics.items
+        })
+    }
+}
 
 /// The most topics the lexicon lets one ask for.
 pub const MAX_LIMIT: u32 = 25;

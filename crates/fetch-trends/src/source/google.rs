@@ -22,7 +22,48 @@ use chrono::{DateTime, Utc};
 use roxmltree::{Document, Node};
 use serde_json::{Map, Value};
 
-use super::{Item, ShapeError};
+use trendpipe_core::config::Config;
+use trendpipe_core::error::Error;
+
+use super::{Flag, Item, Plan, ShapeError, Source, Target, label};
+use crate::args::{Args, GoogleFeed, parse_place};
+
+/// `--source google`: each `--place` is a country code.
+pub struct Google;
+
+impl Source for Google {
+    fn name(&self) -> &'static str {
+        "google"
+    }
+
+    fn flags(&self) -> &'static [Flag] {
+        &[Flag::Place, Flag::GoogleFeed]
+    }
+
+    fn plan(&self, args: &Args, config: &Config) -> anyhow::Result<Plan> {
+        if args.places.is_empty() {
+            return Err(Error::Usage("--source google needs at least one --place COUNTRY (BR, US, …)".into()).into());
+        }
+        let feed = match args.google_feed {
+            GoogleFeed::Trending => Feed::Trending,
+            GoogleFeed::Daily => Feed::Daily,
+        };
+        let base = config.base_url(args.base_url.as_deref(), "google", "https://trends.google.com");
+        let mut targets = Vec::new();
+        for text in &args.places {
+            let mut place = parse_place(text)?;
+            // Google's geo codes are upper case; `br` and `BR` are one place.
+            place.id = place.id.to_ascii_uppercase();
+            let url = format!("{base}{}", path(feed, &place.id));
+            targets.push(Target { label: label("google place", &place), place, url });
+        }
+        Ok(Plan { targets, bearer: None, refused: None })
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<Item>, ShapeError> {
+        parse(body)
+    }
+}
 
 /// Which of Google's two feeds to ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,61 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use trendpipe_core::record::format_time;
 
-use super::{Item, ShapeError, count};
+use trendpipe_core::config::Config;
+use trendpipe_core::error::Error;
+use trendpipe_core::record::Place;
+
+use super::{Flag, Item, Plan, ShapeError, Source, Target, count};
+use crate::args::Args;
+
+/// `--source mastodon`: each `--instance` is a place.
+pub struct Mastodon;
+
+impl Source for Mastodon {
+    fn name(&self) -> &'static str {
+        "mastodon"
+    }
+
+    fn flags(&self) -> &'static [Flag] {
+        &[Flag::Instance, Flag::Limit]
+    }
+
+    fn plan(&self, args: &Args, config: &Config) -> anyhow::Result<Plan> {
+        if args.instances.is_empty() {
+            return Err(Error::Usage(
+                "--source mastodon needs at least one --instance HOST (mastodon.social, …)".into(),
+            )
+            .into());
+        }
+        let limit = args.limit.unwrap_or(MAX_LIMIT);
+        let mut targets = Vec::new();
+        for instance in &args.instances {
+            // `https://host/` is accepted as well as `host`; the place is the host alone.
+            let given = instance.trim().trim_end_matches('/');
+            let (scheme_base, host) = match given.split_once("://") {
+                Some((_, host)) => (given.to_owned(), host),
+                None => (format!("https://{given}"), given),
+            };
+            if host.is_empty() || host.contains('/') {
+                return Err(Error::Usage(format!(
+                    "--instance {instance:?}: expected a host name such as mastodon.social"
+                ))
+                .into());
+            }
+            let base = config.base_url(args.base_url.as_deref(), "mastodon", &scheme_base);
+            targets.push(Target {
+                label: format!("mastodon instance {host}"),
+                place: Place { id: host.to_owned(), name: None, extra: serde_json::Map::new() },
+                url: format!("{base}{}", path(limit)),
+            });
+        }
+        Ok(Plan { targets, bearer: None, refused: None })
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<Item>, ShapeError> {
+        parse(body)
+    }
+}
 
 /// The most tags the API gives in one page.
 pub const MAX_LIMIT: u32 = 20;

@@ -6,9 +6,55 @@
 //! time is used. Errors come as `{"errors":[…]}` or a problem document
 //! (`title`/`detail`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+use trendpipe_core::config::Config;
+use trendpipe_core::error::Error;
 
-use super::{ShapeError, count};
+use super::{Flag, Plan, ShapeError, Source, Target, count, label};
+use crate::args::{Args, parse_place};
+
+/// `--source x`.
+pub struct X;
+
+impl Source for X {
+    fn name(&self) -> &'static str {
+        "x"
+    }
+
+    fn flags(&self) -> &'static [Flag] {
+        &[Flag::Place]
+    }
+
+    fn plan(&self, args: &Args, config: &Config) -> anyhow::Result<Plan> {
+        if args.places.is_empty() {
+            return Err(Error::Usage(
+                "--source x needs at least one --place WOEID (23424768 is Brazil, 1 is worldwide)".into(),
+            )
+            .into());
+        }
+        let places = args.places.iter().map(|p| parse_place(p)).collect::<anyhow::Result<Vec<_>>>()?;
+        let token = config.secret("X_BEARER_TOKEN").ok_or_else(|| {
+            Error::Config(
+                "--source x needs a bearer token in X_BEARER_TOKEN (or x_bearer_token in the configuration file)"
+                    .into(),
+            )
+        })?;
+        let base = config.base_url(args.base_url.as_deref(), "x", "https://api.x.com");
+        let targets = places
+            .into_iter()
+            .map(|place| Target { label: label("x place", &place), url: format!("{base}{}", path(&place.id)), place })
+            .collect();
+        Ok(Plan { targets, bearer: Some(token), refused: Some("X API refused the bearer token") })
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<super::Item>, ShapeError> {
+        // X gives neither an observation time nor fields beyond name and count.
+        Ok(parse(body)?
+            .into_iter()
+            .map(|i| super::Item { name: i.name, volume: i.volume, observed_at: None, extra: Map::new() })
+            .collect())
+    }
+}
 
 /// One trend as X lists it, in rank order.
 #[derive(Debug, Clone, PartialEq)]

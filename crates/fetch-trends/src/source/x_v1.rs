@@ -10,7 +10,10 @@ use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
-use super::{ShapeError, count};
+use super::{Flag, ShapeError, count};
+
+/// The flags `--source x-v1` takes: the files, and places to keep from them.
+pub const FLAGS: &[Flag] = &[Flag::File, Flag::Place];
 
 /// The trends of one place in one saved response.
 #[derive(Debug, Clone, PartialEq)]
