@@ -113,6 +113,27 @@ impl WindowArgs {
     }
 }
 
+/// `--summary text|json`: how a run's summary is printed on stderr.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct SummaryArgs {
+    /// How the run's summary is printed on stderr: `text` log lines, or `json`, which
+    /// adds the run's ledger entry (stage, version, host, arguments with secrets
+    /// masked, start, end, status, exit code, counts, watermarks, error) as one JSON
+    /// line at the end, for log shippers.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub summary: SummaryFormat,
+}
+
+/// See [`SummaryArgs`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// Log lines only.
+    #[default]
+    Text,
+    /// Log lines, then the ledger entry as one JSON line.
+    Json,
+}
+
 /// The source of records for stages that read NDJSON or MongoDB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum From {

@@ -10,20 +10,27 @@ use std::future::Future;
 use std::io::Write;
 use std::process::ExitCode;
 
+use crate::args::SummaryFormat;
 use crate::error::{Error, Status, is_broken_pipe};
+use crate::ledger;
 use crate::redact::redact;
 
 /// Runs a tool: parses `A` from the command line, sets up logging and the async
 /// runtime, awaits `run` and turns its result into the exit code (0 all good, 1 some
-/// records rejected, 2 usage, configuration or connection failure).
+/// records rejected, 2 usage, configuration or connection failure, 3 alerts raised).
+/// The run's ledger entry is finished in the stores the run used (see
+/// [`crate::ledger`]) and, with `--summary json`, printed on stderr.
 pub fn main<A, F, Fut>(tool: &'static str, run: F) -> ExitCode
 where
     A: clap::Parser,
     F: FnOnce(A) -> Fut,
     Fut: Future<Output = anyhow::Result<Status>>,
 {
-    let args = match A::try_parse() {
-        Ok(args) => args,
+    let command = A::command();
+    let version = command.get_version().unwrap_or(env!("CARGO_PKG_VERSION")).to_owned();
+    let parsed = command.try_get_matches().and_then(|m| A::from_arg_matches(&m).map(|a| (a, m)));
+    let (args, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             // --help and --version are not errors; clap prints them on stdout.
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -31,7 +38,11 @@ where
             return ExitCode::from(code);
         }
     };
+    // Only tools that flatten `SummaryArgs` have the flag.
+    let summary_json =
+        matches.try_get_one::<SummaryFormat>("summary").ok().flatten().is_some_and(|f| *f == SummaryFormat::Json);
     init_logging(tool);
+    ledger::start(tool, &version, std::env::args().collect());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -40,9 +51,29 @@ where
         }
     };
     let result = runtime.block_on(run(args));
+    let (code, word, error) = outcome(&result);
+    let entry = runtime.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(15), ledger::finish(word, code, error)).await.ok().flatten()
+    });
     // Give background tasks (driver monitors) a bounded moment, then drop them.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
-    finish(tool, result)
+    let exit = finish(tool, result);
+    if summary_json {
+        let entry = entry.or_else(|| ledger::entry(Some((word, code, None))));
+        if let Some(entry) = entry {
+            let _ = writeln!(std::io::stderr(), "{entry}");
+        }
+    }
+    exit
+}
+
+/// The exit code, the ledger's status word and the error of a run's result.
+fn outcome(result: &anyhow::Result<Status>) -> (u8, &'static str, Option<String>) {
+    match result {
+        Ok(status) => (status.code(), status.word(), None),
+        Err(e) if is_broken_pipe(e) => (0, "ok", None),
+        Err(e) => (e.downcast_ref::<Error>().map_or(2, Error::exit_code), "failed", Some(redact(&format!("{e:#}")))),
+    }
 }
 
 /// Maps a run's result to an exit code, printing the error if there is one.

@@ -52,12 +52,27 @@ impl Status {
     }
 
     pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code())
+    }
+
+    /// The exit code as a number: 1 when something was rejected or failed, else 3
+    /// when alerts were raised, else 0.
+    pub fn code(&self) -> u8 {
         if !self.is_clean() {
-            ExitCode::from(1)
+            1
         } else if self.alerts > 0 {
-            ExitCode::from(3)
+            3
         } else {
-            ExitCode::SUCCESS
+            0
+        }
+    }
+
+    /// The run ledger's word for this outcome.
+    pub fn word(&self) -> &'static str {
+        match self.code() {
+            0 => "ok",
+            3 => "alerts",
+            _ => "partial",
         }
     }
 }

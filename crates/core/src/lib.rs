@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod key;
+pub mod ledger;
 pub mod mongo;
 pub mod ndjson;
 pub mod progress;

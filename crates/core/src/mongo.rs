@@ -32,7 +32,7 @@ pub const QUARANTINE: &str = "quarantine";
 pub const RUNS: &str = "runs";
 
 /// The fields stored as BSON dates.
-const TIME_FIELDS: [&str; 5] = ["observed_at", "created_at", "ingested_at", "at", "started_at"];
+const TIME_FIELDS: [&str; 6] = ["observed_at", "created_at", "ingested_at", "at", "started_at", "finished_at"];
 
 /// MongoDB's duplicate-key error code.
 const DUPLICATE_KEY: i32 = 11000;
@@ -75,7 +75,45 @@ impl Mongo {
                 Error::Connection(format!("cannot reach MongoDB at {shown}: {}", redact(&e.to_string()))).into()
             );
         }
-        Ok(Self { client, db })
+        let mongo = Self { client, db };
+        if crate::ledger::attach_mongo(uri, &name) {
+            mongo.open_run().await;
+        }
+        Ok(mongo)
+    }
+
+    /// Writes this run's ledger entry as `running`, and says so when the last run of
+    /// the same stage never finished its entry.
+    async fn open_run(&self) {
+        let (Some(entry), Some(stage)) = (crate::ledger::entry(None), crate::ledger::stage()) else {
+            return;
+        };
+        let last = self
+            .collection(RUNS)
+            .find_one(doc! { "stage": &stage, "run_id": { "$ne": entry["run_id"].as_str().unwrap_or_default() } })
+            .sort(doc! { "started_at": -1 })
+            .await;
+        if let Ok(Some(last)) = last {
+            if last.get_str("status").is_ok_and(|s| s == "running") {
+                let started = last.get_datetime("started_at").map(|t| t.to_string()).unwrap_or_default();
+                log::warn!("the last run of {stage} (started {started}) did not finish: it was stopped or it died");
+            }
+        }
+        if let Err(e) = self.put_run(&entry).await {
+            log::warn!("could not write the run ledger entry: {}", redact(&format!("{e:#}")));
+        }
+    }
+
+    /// Inserts or replaces a run ledger entry (see [`crate::ledger`]) by its `run_id`.
+    pub async fn put_run(&self, entry: &Value) -> anyhow::Result<()> {
+        let doc = to_document(entry)?;
+        let id = entry.get("run_id").and_then(Value::as_str).unwrap_or_default();
+        self.collection(RUNS)
+            .replace_one(doc! { "run_id": id }, doc)
+            .upsert(true)
+            .await
+            .context("writing the run ledger entry")?;
+        Ok(())
     }
 
     pub fn database(&self) -> &Database {
@@ -151,10 +189,24 @@ impl Mongo {
         Ok(())
     }
 
-    /// Records one stage run in `runs`.
+    /// Records the figures of one stage run.
+    ///
+    /// The figures go into this run's ledger entry (its `counts` and details), which
+    /// `cli::main` writes when the run ends: one document per run.
     pub async fn record_run(&self, run: &Value) -> anyhow::Result<()> {
-        let doc = to_document(run)?;
-        self.collection(RUNS).insert_one(doc).await.context("writing the run document")?;
+        if let Some(map) = run.as_object() {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("counts", Value::Object(counts)) => {
+                        for (name, n) in counts {
+                            crate::ledger::counts(name, n.clone());
+                        }
+                    }
+                    ("run_id" | "stage" | "started_at" | "finished_at" | "status", _) => {}
+                    _ => crate::ledger::detail(k, v.clone()),
+                }
+            }
+        }
         Ok(())
     }
 
@@ -173,6 +225,18 @@ impl Mongo {
 /// Reads the next document of a cursor as an NDJSON record.
 pub async fn next_record(cursor: &mut Cursor<Document>) -> anyhow::Result<Option<Value>> {
     Ok(cursor.try_next().await.context("reading from MongoDB")?.map(to_json))
+}
+
+/// Writes a finished run ledger entry into MongoDB (used once the stage has closed its
+/// own client).
+pub(crate) async fn write_run(uri: &str, database: &str, entry: &Value) -> anyhow::Result<()> {
+    let mut options = ClientOptions::parse(uri).await.map_err(|e| Error::Config(redact(&e.to_string())))?;
+    options.server_selection_timeout = Some(Duration::from_secs(5));
+    let client = Client::with_options(options)?;
+    let mongo = Mongo { db: client.database(database), client };
+    let result = mongo.put_run(entry).await;
+    mongo.shutdown().await;
+    result
 }
 
 /// Converts a record to a document: timestamps become BSON dates; `ingested_at` is

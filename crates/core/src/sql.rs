@@ -35,7 +35,106 @@ impl Sql {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let sql = Self::open(url).await?;
         sql.migrate().await?;
+        if crate::ledger::attach_sql(url) {
+            sql.open_run().await;
+        }
         Ok(sql)
+    }
+
+    /// Writes this run's ledger entry as `running`, and says so when the last run of
+    /// the same stage never finished its entry (it was killed, or its machine died).
+    async fn open_run(&self) {
+        let (Some(entry), Some(stage)) = (crate::ledger::entry(None), crate::ledger::stage()) else {
+            return;
+        };
+        let last: Result<Option<(String, String)>, sqlx::Error> = match self {
+            Self::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT status, started_at FROM runs WHERE stage = ?1 AND run_id <> ?2 \
+                     ORDER BY started_at DESC LIMIT 1",
+                )
+                .bind(&stage)
+                .bind(entry["run_id"].as_str())
+                .fetch_optional(pool)
+                .await
+            }
+            Self::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT status, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+                     FROM runs WHERE stage = $1 AND run_id <> $2 ORDER BY started_at DESC LIMIT 1",
+                )
+                .bind(&stage)
+                .bind(entry["run_id"].as_str())
+                .fetch_optional(pool)
+                .await
+            }
+        };
+        if let Ok(Some((status, started))) = last {
+            if status == "running" {
+                log::warn!("the last run of {stage} (started {started}) did not finish: it was stopped or it died");
+            }
+        }
+        if let Err(e) = self.put_run(&entry).await {
+            log::warn!("could not write the run ledger entry: {}", redact(&format!("{e:#}")));
+        }
+    }
+
+    /// Inserts or replaces a run ledger entry (see [`crate::ledger`]).
+    pub async fn put_run(&self, entry: &serde_json::Value) -> anyhow::Result<()> {
+        let text = |k: &str| entry.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+        let json = |k: &str| entry.get(k).map(|v| v.to_string()).unwrap_or_else(|| "null".into());
+        let mut details = entry.as_object().cloned().unwrap_or_default();
+        for k in RUN_COLUMNS {
+            details.remove(*k);
+        }
+        let details = serde_json::Value::Object(details).to_string();
+        let code = entry.get("exit_code").and_then(serde_json::Value::as_i64);
+        let sql_text = |placeholder: fn(usize) -> String, time: fn(String) -> String| {
+            let values: Vec<String> = RUN_COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let p = placeholder(i + 1);
+                    if *c == "started_at" || *c == "finished_at" { time(p) } else { p }
+                })
+                .collect();
+            let updates: Vec<String> = RUN_COLUMNS.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
+            format!(
+                "INSERT INTO runs ({}) VALUES ({}) ON CONFLICT (run_id) DO UPDATE SET {}",
+                RUN_COLUMNS.join(", "),
+                values.join(", "),
+                updates.join(", ")
+            )
+        };
+        macro_rules! bind_all {
+            ($q:expr) => {
+                $q.bind(text("run_id"))
+                    .bind(text("stage"))
+                    .bind(text("version"))
+                    .bind(text("host"))
+                    .bind(json("args"))
+                    .bind(text("started_at"))
+                    .bind(text("finished_at"))
+                    .bind(text("status"))
+                    .bind(code)
+                    .bind(json("counts"))
+                    .bind(text("watermark_before"))
+                    .bind(text("watermark_after"))
+                    .bind(text("error"))
+                    .bind(&details)
+            };
+        }
+        match self {
+            Self::Sqlite(pool) => {
+                let q = sql_text(|i| format!("?{i}"), |p| p);
+                bind_all!(sqlx::query(&q)).execute(pool).await?;
+            }
+            Self::Postgres(pool) => {
+                let q = sql_text(|i| format!("${i}"), |p| format!("CAST({p} AS timestamptz)"));
+                bind_all!(sqlx::query(&q)).execute(pool).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Connects without migrating (for read-only use on a database another tool owns).
@@ -101,6 +200,33 @@ impl Sql {
             Self::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// The columns of the `runs` table, in the order [`Sql::put_run`] binds them.
+const RUN_COLUMNS: &[&str] = &[
+    "run_id",
+    "stage",
+    "version",
+    "host",
+    "args",
+    "started_at",
+    "finished_at",
+    "status",
+    "exit_code",
+    "counts",
+    "watermark_before",
+    "watermark_after",
+    "error",
+    "details",
+];
+
+/// Writes a finished run ledger entry into the database at `url` (used once the
+/// stage has closed its own pool).
+pub(crate) async fn write_run(url: &str, entry: &serde_json::Value) -> anyhow::Result<()> {
+    let sql = Sql::open(url).await?;
+    let result = sql.put_run(entry).await;
+    sql.close().await;
+    result
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 use serde_json::Map;
-use trendpipe_core::args::{ConfigArgs, MongoArgs, To};
+use trendpipe_core::args::{ConfigArgs, MongoArgs, SummaryArgs, To};
 use trendpipe_core::error::Error;
 use trendpipe_core::http::HttpArgs;
 use trendpipe_core::record::Place;
@@ -64,6 +64,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub http: HttpArgs,
+
+    #[command(flatten)]
+    pub summary: SummaryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
