@@ -14,12 +14,12 @@ pub mod source;
 pub mod state;
 pub mod trends;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
 use trendpipe_core::args::{ConfigArgs, From, MongoArgs, RejectArgs, To, WindowArgs, is_stdin, time_arg};
@@ -128,6 +128,9 @@ struct Tally {
     pages: u64,
     provider_errors: u64,
     failed: Vec<String>,
+    /// The (post, trend) pairs already added from references in this run: an original
+    /// that several pages reference is emitted once per trend.
+    referenced_seen: HashSet<(String, String)>,
 }
 
 impl Tally {
@@ -395,7 +398,7 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
             };
             let url = p.source.page_url(&p.origin.base, &query, point.cursor.as_deref());
             let at = format!("{} page {page_no}", p.label);
-            let observed_at = Utc::now();
+            let observed_at = Utc::now().trunc_subsecs(0);
             let response = match self.http.get_response(&url, p.token).await {
                 Ok(r) => r,
                 Err(HttpError::Auth { status, detail, .. }) if p.token.is_some() => {
@@ -446,6 +449,8 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
             for post in hits.iter_mut().chain(page.referenced.iter_mut()) {
                 post.trend = Some(p.trend.key.clone());
             }
+            let seen = &mut self.tally.referenced_seen;
+            page.referenced.retain(|r| seen.insert((r.id.clone(), p.trend.key.clone())));
             self.tally.count(&hits, &page.referenced);
             self.tally.pages += 1;
             point.posts += hits.len() as u64;
@@ -545,7 +550,9 @@ async fn import_x_v1<W: std::io::Write>(args: &Args, sink: &mut Sink<'_, W>, tal
             tally.failed.push(format!("x-v1 file {shown}: no --trend given and no search_metadata.query in the file"));
             continue;
         };
-        let mut page = match source.parse_page(&body, &PageContext::now()) {
+        let mut page = match source
+            .parse_page(&body, &PageContext { observed_at: Utc::now().trunc_subsecs(0), ..PageContext::now() })
+        {
             Ok(p) => p,
             Err(e) => {
                 tally.failed.push(format!("x-v1 file {shown}: unexpected payload: {e}"));
@@ -563,6 +570,8 @@ async fn import_x_v1<W: std::io::Write>(args: &Args, sink: &mut Sink<'_, W>, tal
         for post in hits.iter_mut().chain(page.referenced.iter_mut()) {
             post.trend = Some(key.clone());
         }
+        let seen = &mut tally.referenced_seen;
+        page.referenced.retain(|r| seen.insert((r.id.clone(), key.clone())));
         tally.count(&hits, &page.referenced);
         tally.pages += 1;
         hits.append(&mut page.referenced);

@@ -64,7 +64,12 @@ pub fn saved_query(body: &[u8]) -> Option<String> {
     let top: Value = serde_json::from_slice(body).ok()?;
     let q = top.pointer("/search_metadata/query")?.as_str()?;
     let q = q.replace('+', " ");
-    percent_decode_str(&q).decode_utf8().ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    // A phrase search (`"Copa do Brasil"`) is the trend without its quotes.
+    percent_decode_str(&q)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.trim().trim_matches('"').trim().to_owned())
+        .filter(|s| !s.is_empty())
 }
 
 /// v1.1's `created_at`: `Fri Jul 12 23:40:37 +0000 2019`.
