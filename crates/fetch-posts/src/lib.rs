@@ -9,24 +9,22 @@
 //! trend failing does not lose the others (exit 1); a refused token or bad usage stops
 //! the run (exit 2). The record fields are described in `docs/ARCHITECTURE.md`.
 
+mod import;
 pub mod sink;
 pub mod source;
 pub mod state;
 pub mod trends;
 
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::{SubsecRound, Utc};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
-use trendpipe_core::args::{ConfigArgs, From, MongoArgs, RejectArgs, To, WindowArgs, is_stdin, time_arg};
+use trendpipe_core::args::{ConfigArgs, From, MongoArgs, RejectArgs, To, WindowArgs, time_arg};
 use trendpipe_core::config::Config;
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::http::{Http, HttpArgs, HttpError};
-use trendpipe_core::key::trend_key;
 use trendpipe_core::mongo::Mongo;
 use trendpipe_core::quarantine::Quarantine;
 use trendpipe_core::record::{Post, format_time};
@@ -190,7 +188,7 @@ async fn collect(args: &Args, config: &Config, mongo: Option<&Mongo>) -> anyhow:
     let mut rejected = 0;
     let waits = match args.source {
         SourceKind::XV1 => {
-            import_x_v1(args, &mut sink, &mut tally).await?;
+            import::x_v1(args, &mut sink, &mut tally).await?;
             0
         }
         remote => {
@@ -421,7 +419,8 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
                 log::warn!("{at}: the provider reports: {e}");
             }
             self.tally.provider_errors += page.errors.len() as u64;
-            let mut done = page.next.is_none();
+            // A provider handing back the position it was asked for would page forever.
+            let mut done = page.next.is_none() || page.next == point.cursor;
             let mut hits = Vec::new();
             for post in std::mem::take(&mut page.posts) {
                 if let Some(t) = post.created_at {
@@ -449,8 +448,7 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
             for post in hits.iter_mut().chain(page.referenced.iter_mut()) {
                 post.trend = Some(p.trend.key.clone());
             }
-            let seen = &mut self.tally.referenced_seen;
-            page.referenced.retain(|r| seen.insert((r.id.clone(), p.trend.key.clone())));
+            keep_referenced(&hits, &mut page.referenced, &mut self.tally.referenced_seen, &p.trend.key);
             self.tally.count(&hits, &page.referenced);
             self.tally.pages += 1;
             point.posts += hits.len() as u64;
@@ -516,6 +514,16 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
     }
 }
 
+/// Keeps the referenced posts that a kept hit points at (a hit left out by the window
+/// or the limit takes its references with it), once per trend and run.
+fn keep_referenced(hits: &[Post], referenced: &mut Vec<Post>, seen: &mut HashSet<(String, String)>, trend: &str) {
+    referenced.retain(|r| {
+        let id = Some(&r.id);
+        hits.iter().any(|h| h.repost_of.as_ref() == id || h.quote_of.as_ref() == id || h.parent_id.as_ref() == id)
+            && seen.insert((r.id.clone(), trend.to_owned()))
+    });
+}
+
 /// One paging: a trend on an origin.
 struct Paging<'p, S> {
     source: &'p S,
@@ -524,60 +532,6 @@ struct Paging<'p, S> {
     key: &'p str,
     label: &'p str,
     token: Option<&'p str>,
-}
-
-/// Imports saved v1.1 search responses: each file is one page of its trend.
-async fn import_x_v1<W: std::io::Write>(args: &Args, sink: &mut Sink<'_, W>, tally: &mut Tally) -> anyhow::Result<()> {
-    let source = source::x_v1::XV1;
-    let mut per_trend: HashMap<String, u64> = HashMap::new();
-    for path in &args.files {
-        let shown = path.display().to_string();
-        let body = if is_stdin(path) {
-            let mut buf = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
-        } else {
-            std::fs::read(path)
-        };
-        let body = match body {
-            Ok(b) => b,
-            Err(e) => {
-                tally.failed.push(format!("x-v1 file {shown}: cannot read: {e}"));
-                continue;
-            }
-        };
-        let name = args.trend.clone().or_else(|| source::x_v1::saved_query(&body));
-        let Some(key) = name.as_deref().map(trend_key).filter(|k| !k.is_empty()) else {
-            tally.failed.push(format!("x-v1 file {shown}: no --trend given and no search_metadata.query in the file"));
-            continue;
-        };
-        let mut page = match source
-            .parse_page(&body, &PageContext { observed_at: Utc::now().trunc_subsecs(0), ..PageContext::now() })
-        {
-            Ok(p) => p,
-            Err(e) => {
-                tally.failed.push(format!("x-v1 file {shown}: unexpected payload: {e}"));
-                continue;
-            }
-        };
-        tally.trends += usize::from(!per_trend.contains_key(&key));
-        let taken = per_trend.entry(key.clone()).or_default();
-        let mut hits: Vec<Post> = std::mem::take(&mut page.posts)
-            .into_iter()
-            .filter(|p| p.created_at.is_none_or(|t| args.window.contains(t)))
-            .collect();
-        hits.truncate(usize::try_from(u64::from(args.limit).saturating_sub(*taken)).unwrap_or(usize::MAX));
-        *taken += hits.len() as u64;
-        for post in hits.iter_mut().chain(page.referenced.iter_mut()) {
-            post.trend = Some(key.clone());
-        }
-        let seen = &mut tally.referenced_seen;
-        page.referenced.retain(|r| seen.insert((r.id.clone(), key.clone())));
-        tally.count(&hits, &page.referenced);
-        tally.pages += 1;
-        hits.append(&mut page.referenced);
-        sink.put(hits).await.with_context(|| format!("x-v1 file {shown}"))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

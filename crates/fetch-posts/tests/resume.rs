@@ -220,3 +220,33 @@ async fn killed_in_the_middle_of_paging_resumes_without_losing_or_doubling_posts
     client.database(&db).drop().await.unwrap();
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
+async fn trends_of_the_latest_snapshots_come_from_mongodb() {
+    let (client, uri, db) = mongo().await;
+    let at = |t: &str| mongodb::bson::DateTime::parse_rfc3339_str(t).unwrap();
+    let trend = |name: &str, rank: i32, t: &str| {
+        doc! {"kind": "trend", "source": "x", "place": {"id": "23424768", "name": "Brazil"}, "name": name,
+        "key": name.trim_start_matches('#').to_lowercase(), "volume": 1000, "rank": rank, "observed_at": at(t),
+        "ingested_at": at(t)}
+    };
+    // Before --since; within it but not the latest snapshot; the latest snapshot.
+    let docs = [
+        trend("Velho", 1, "2026-11-21T21:00:00Z"),
+        trend("Antigo", 1, "2026-11-21T22:30:00Z"),
+        trend("#BBB26", 1, "2026-11-21T23:50:00Z"),
+        trend("Neymar", 2, "2026-11-21T23:50:00Z"),
+    ];
+    client.database(&db).collection::<Document>("trends").insert_many(docs).await.unwrap();
+    let server = MockServer::start().await;
+    first_page(&server, "#BBB26", 1).await;
+    let args = x_args(&server, &["--from", "mongo", "--since", "2026-11-21T22:00:00Z", "--top", "1", "--limit", "5"]);
+    let run = run(args, String::new(), mongo_env(&uri, &db)).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.records.len(), 7, "{:?}", run.ids());
+    assert!(run.records.iter().all(|r| r["trend"] == "bbb26"));
+    assert!(run.stderr.contains("1 trends asked"), "{}", run.stderr);
+    client.database(&db).drop().await.unwrap();
+    client.shutdown().await;
+}
