@@ -192,10 +192,8 @@ async fn collect(args: &Args, config: &Config, mongo: Option<&Mongo>) -> anyhow:
             0
         }
         remote => {
-            let mut rejects = match mongo {
-                Some(m) if args.from == From::Stdin && args.to == To::Mongo => Quarantine::mongo(m),
-                _ => Quarantine::file(args.reject.path("fetch-posts")),
-            };
+            // Only stdin can hold lines that are not trends: they go to the reject file.
+            let mut rejects = Quarantine::file(args.reject.path("fetch-posts"));
             let all = match (args.from, mongo) {
                 (From::Mongo, Some(m)) => trends::from_mongo(m, args.window.since).await?,
                 _ => trends::from_ndjson(std::io::stdin().lock(), &mut rejects).await?,
