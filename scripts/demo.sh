@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # See it work: builds the tools in release mode and runs the pipeline on the files in
-# fixtures/ (saved X trend snapshots, sample posts) into an SQLite file. No server, no
-# API key. Writes out/report.html and prints the top-10 trends.
+# fixtures/ (saved X trend snapshots and searches, sample posts) into an SQLite file.
+# No server, no API key. Writes out/report.html and prints the top-10 trends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,16 @@ done
 echo "== fetch-trends | clean | etl-to-sql" >&2
 "$bin/fetch-trends" --source x-v1 "${files[@]}" \
     | "$bin/clean" --reject "$out/clean.rejects.ndjson" \
+    | "$bin/etl-to-sql" --db "sqlite:$out/trendpipe.db" --reject "$out/etl-to-sql.rejects.ndjson"
+
+echo "== fetch-posts (saved X searches about the trends) | clean | sentiment | etl-to-sql" >&2
+searches=()
+for f in fixtures/posts-x-v1/*.json; do
+    searches+=(--file "$f")
+done
+"$bin/fetch-posts" --source x-v1 "${searches[@]}" \
+    | "$bin/clean" --reject "$out/clean.rejects.ndjson" \
+    | "$bin/sentiment" --reject "$out/sentiment.rejects.ndjson" \
     | "$bin/etl-to-sql" --db "sqlite:$out/trendpipe.db" --reject "$out/etl-to-sql.rejects.ndjson"
 
 echo "== sentiment (sample posts: as a filter, then in SQL with per-trend windows)" >&2
