@@ -63,6 +63,43 @@ impl Respond for XTrends {
     }
 }
 
+/// Answers X API v2 recent searches with the two saved pages, whatever the query,
+/// their posts dated a few minutes ago as a live search's would be (the job asks for
+/// the posts of the last hour).
+struct XSearch;
+
+impl Respond for XSearch {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let paged = request.url.query_pairs().any(|(k, _)| k == "next_token");
+        let rel =
+            if paged { "posts-x/search-recent-bbb26-page2.json" } else { "posts-x/search-recent-bbb26-page1.json" };
+        let mut page: Value = serde_json::from_slice(&read_fixture(rel)).unwrap();
+        let recent = (chrono::Utc::now() - chrono::Duration::minutes(10)).format("%Y-%m-%dT%H:%M:%S.000Z").to_string();
+        for list in ["/data", "/includes/tweets"] {
+            if let Some(Value::Array(tweets)) = page.pointer_mut(list) {
+                for tweet in tweets {
+                    tweet["created_at"] = recent.clone().into();
+                }
+            }
+        }
+        ResponseTemplate::new(200).set_body_json(page)
+    }
+}
+
+/// The distinct posts of the saved search pages (hits and the originals they
+/// reference), and how many of them have text.
+fn expected_posts() -> (i64, i64) {
+    let mut texts = BTreeMap::new();
+    for rel in ["posts-x/search-recent-bbb26-page1.json", "posts-x/search-recent-bbb26-page2.json"] {
+        let v: Value = serde_json::from_slice(&read_fixture(rel)).unwrap();
+        let included = v["includes"]["tweets"].as_array().cloned().unwrap_or_default();
+        for t in v["data"].as_array().unwrap().iter().chain(included.iter()) {
+            texts.insert(t["id"].as_str().unwrap().to_owned(), t["text"].as_str().is_some_and(|x| !x.is_empty()));
+        }
+    }
+    (texts.len() as i64, texts.values().filter(|t| **t).count() as i64)
+}
+
 /// The trends with a volume that the saved payloads of `places` hold: what the
 /// pipeline must have loaded once it cleaned out the ones without.
 fn expected_trends(places: &[&str]) -> BTreeMap<String, i64> {
@@ -94,6 +131,12 @@ async fn every_job_of_the_example_crontab_runs_in_order_and_fills_the_database()
         .respond_with(XTrends)
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/2/tweets/search/recent$"))
+        .and(header("authorization", "Bearer crontab-test-token"))
+        .respond_with(XSearch)
+        .mount(&server)
+        .await;
     let database = unique("crontab");
     let pg = fresh_postgres(&postgres_url()).await;
     let bins = bin("fetch-trends").parent().unwrap().to_path_buf();
@@ -115,12 +158,7 @@ async fn every_job_of_the_example_crontab_runs_in_order_and_fills_the_database()
             .env("X_BASE_URL", server.uri())
             .current_dir(home.path());
         let status = cmd.status().unwrap();
-        let logs: String = std::fs::read_dir(home.path().join("trendpipe"))
-            .unwrap()
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
-            .map(|e| format!("== {}\n{}", e.path().display(), std::fs::read_to_string(e.path()).unwrap_or_default()))
-            .collect();
+        let logs = logs(home.path());
         assert!(status.success(), "`{schedule}` job failed ({status}): {command}\n{logs}");
         assert!(!logs.contains("error:"), "`{schedule}` job logged an error: {command}\n{logs}");
     }
@@ -148,6 +186,17 @@ async fn every_job_of_the_example_crontab_runs_in_order_and_fills_the_database()
     let got: BTreeMap<String, i64> = rows.into_iter().map(|(p, n, v)| (format!("{p}|{n}"), v.unwrap())).collect();
     assert_eq!(got, want);
 
+    // The posts behind the trends were collected, loaded and scored.
+    let (posts, with_text) = expected_posts();
+    let count = |q: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(q).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(count("SELECT count(*) FROM posts").await, posts, "{}", logs(home.path()));
+    assert_eq!(count("SELECT count(*) FROM post_sentiment").await, with_text);
+    assert!(count("SELECT count(*) FROM posts WHERE repost_of IS NOT NULL").await > 0, "reposts keep their link");
+    assert!(count("SELECT count(*) FROM trend_sentiment").await > 0);
+
     // The report job wrote the page and the CSV from that database.
     let page = std::fs::read_to_string(home.path().join("trendpipe/www/index.html")).unwrap();
     let top = want.iter().max_by_key(|(_, v)| **v).unwrap().0.split_once('|').unwrap().1.to_owned();
@@ -155,6 +204,18 @@ async fn every_job_of_the_example_crontab_runs_in_order_and_fills_the_database()
     let csv = std::fs::read_to_string(home.path().join("trendpipe/www/top10.csv")).unwrap();
     assert!(csv.lines().count() > 1, "{csv}");
     assert_job_logs_exist(home.path());
+}
+
+/// The jobs' logs, for failure messages.
+fn logs(home: &Path) -> String {
+    let mut files: Vec<_> = std::fs::read_dir(home.join("trendpipe"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    files.sort();
+    files.iter().map(|p| format!("== {}\n{}", p.display(), std::fs::read_to_string(p).unwrap_or_default())).collect()
 }
 
 fn assert_job_logs_exist(home: &Path) {

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use chrono::{SubsecRound, Utc};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
-use trendpipe_core::args::{ConfigArgs, From, MongoArgs, RejectArgs, To, WindowArgs, time_arg};
+use trendpipe_core::args::{ConfigArgs, From, MongoArgs, RejectArgs, SummaryArgs, To, WindowArgs, time_arg};
 use trendpipe_core::config::Config;
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::http::{Http, HttpArgs, HttpError};
@@ -84,8 +84,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
 
-    /// The provider's base URL, for tests and proxies [default: https://api.x.com for
-    /// x, https://HOST for mastodon, https://public.api.bsky.app for bluesky].
+    /// The provider's base URL, for proxies and tests [env: X_BASE_URL,
+    /// MASTODON_BASE_URL, BLUESKY_BASE_URL; default: https://api.x.com for x,
+    /// https://HOST for mastodon, https://public.api.bsky.app for bluesky].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 
@@ -100,6 +101,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub http: HttpArgs,
+
+    #[command(flatten)]
+    pub summary: SummaryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -296,7 +300,7 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
             }
             None => None,
         };
-        let origins = self.origins(source)?;
+        let origins = self.origins(source, config)?;
         let mut followers: HashMap<String, Option<i64>> = HashMap::new();
         for trend in wanted {
             for origin in &origins {
@@ -318,14 +322,9 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
         Ok(())
     }
 
-    fn origins<S: Remote>(&self, source: &S) -> anyhow::Result<Vec<Origin>> {
-        let base = |origin: &str| {
-            self.args
-                .base_url
-                .as_deref()
-                .map(|b| b.trim_end_matches('/').to_owned())
-                .unwrap_or_else(|| source.default_base(origin))
-        };
+    fn origins<S: Remote>(&self, source: &S, config: &Config) -> anyhow::Result<Vec<Origin>> {
+        let flag = self.args.base_url.as_deref();
+        let base = |origin: &str| config.base_url(flag, source.name(), &source.default_base(origin));
         if source.name() != "mastodon" {
             return Ok(vec![Origin { name: String::new(), base: base("") }]);
         }
@@ -348,7 +347,7 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
                 ))
                 .into());
             }
-            let base = self.args.base_url.as_deref().map(|b| b.trim_end_matches('/').to_owned()).unwrap_or(scheme_base);
+            let base = config.base_url(flag, "mastodon", &scheme_base);
             origins.push(Origin { name: host.to_owned(), base });
         }
         Ok(origins)
