@@ -145,7 +145,8 @@ fn load(
         let mut author_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
             let mut upsert = tx.prepare_cached(&statement(Upsert::Authors))?;
-            let mut insert = tx.prepare_cached(&Upsert::Authors.insert_new(&placeholders_with('?', 1, 5)))?;
+            let mut insert =
+                tx.prepare_cached(&Upsert::Authors.insert_new(&placeholders_with('?', 1, Upsert::Authors.columns())))?;
             let mut update = tx.prepare_cached(&format!(
                 "UPDATE authors SET {} WHERE id = ?4 AND source = ?5 AND author_id = ?6",
                 author_updates(|col| match col {
@@ -177,7 +178,8 @@ fn load(
         let mut post_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
             let mut upsert = tx.prepare_cached(&statement(Upsert::Posts))?;
-            let mut insert = tx.prepare_cached(&Upsert::Posts.insert_new(&placeholders_with('?', 1, 14)))?;
+            let mut insert =
+                tx.prepare_cached(&Upsert::Posts.insert_new(&placeholders_with('?', 1, Upsert::Posts.columns())))?;
             for ((source, id), p) in &posts {
                 let post = &p.post;
                 let author = match &post.author {
@@ -202,7 +204,9 @@ fn load(
                     m.replies,
                     m.quotes,
                     post.parent_id,
-                    post.quote_of
+                    post.quote_of,
+                    post.repost_of,
+                    post.conversation_id
                 ];
                 let row = if insert.execute(values)? == 1 {
                     tx.last_insert_rowid()

@@ -170,15 +170,27 @@ pub const WATERMARK_SQL: &str = "INSERT INTO etl_watermarks (stream, watermark, 
 /// new record is not older than the stored one, so loading an old export after a new
 /// one keeps the latest counts. Shared by both paths so that they store the same rows.
 pub fn post_updates() -> String {
-    ["author", "url", "text", "lang", "created_at", "reposts", "likes", "replies", "quotes", "parent_id", "quote_of"]
-        .iter()
-        .map(|col| {
-            format!(
-                "{col} = CASE WHEN excluded.observed_at >= posts.observed_at THEN excluded.{col} ELSE posts.{col} END"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    [
+        "author",
+        "url",
+        "text",
+        "lang",
+        "created_at",
+        "reposts",
+        "likes",
+        "replies",
+        "quotes",
+        "parent_id",
+        "quote_of",
+        "repost_of",
+        "conversation_id",
+    ]
+    .iter()
+    .map(|col| {
+        format!("{col} = CASE WHEN excluded.observed_at >= posts.observed_at THEN excluded.{col} ELSE posts.{col} END")
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// The tables the generic and the SQLite paths upsert into, with the same statement
@@ -201,7 +213,7 @@ impl Upsert {
             Upsert::Places | Upsert::Links => 2,
             Upsert::Trends | Upsert::Authors => 5,
             Upsert::Observations => 6,
-            Upsert::Posts => 14,
+            Upsert::Posts => 16,
             Upsert::Scores => 8,
         }
     }
@@ -215,7 +227,7 @@ impl Upsert {
             Upsert::Authors => "authors (source, author_id, handle, followers, updated_at)",
             Upsert::Posts => {
                 "posts (source, post_id, author, url, text, lang, created_at, observed_at, \
-                 reposts, likes, replies, quotes, parent_id, quote_of)"
+                 reposts, likes, replies, quotes, parent_id, quote_of, repost_of, conversation_id)"
             }
             Upsert::Links => "post_trends (post, trend_key)",
             Upsert::Scores => "post_sentiment (post, model, compound, pos, neu, neg, label, scored_at)",
@@ -496,7 +508,9 @@ where
                     .bind(post.metrics.replies)
                     .bind(post.metrics.quotes)
                     .bind(post.parent_id.clone())
-                    .bind(post.quote_of.clone());
+                    .bind(post.quote_of.clone())
+                    .bind(post.repost_of.clone())
+                    .bind(post.conversation_id.clone());
             }
             for row in query.fetch_all(&mut *conn).await? {
                 post_ids.insert((row.try_get("source")?, row.try_get("post_id")?), row.try_get("id")?);

@@ -119,7 +119,7 @@ const STAGING: &str = "\
     CREATE TEMP TABLE stage_posts (source text, post_id text, \
       author_id text, url text, text text, lang text, created_at timestamptz, at timestamptz, \
       reposts bigint, likes bigint, replies bigint, quotes bigint, parent_id text, quote_of text, \
-      model text, compound double precision, pos double precision, neu double precision, neg double precision, \
+      repost_of text, conversation_id text, model text, compound double precision, pos double precision, neu double precision, neg double precision, \
       label text) ON COMMIT DELETE ROWS; \
     CREATE TEMP TABLE stage_links (source text, post_id text, \
       trend text) ON COMMIT DELETE ROWS";
@@ -376,7 +376,7 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
         let post = &p.post;
         let s = post.sentiment.as_ref();
         let m = &post.metrics;
-        rows.row(20)
+        rows.row(22)
             .text(Some(source))
             .text(Some(id))
             .text(post.author.as_ref().map(|a| a.id.as_str()))
@@ -391,6 +391,8 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
             .int8(m.quotes)
             .text(post.parent_id.as_deref())
             .text(post.quote_of.as_deref())
+            .text(post.repost_of.as_deref())
+            .text(post.conversation_id.as_deref())
             .text(s.map(|s| s.model.as_str()))
             .float8(s.map(|s| s.compound))
             .float8(s.map(|s| s.pos))
@@ -418,9 +420,9 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
                RETURNING id, source, author_id), \
              p AS ( \
                INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
-               reposts, likes, replies, quotes, parent_id, quote_of) \
+               reposts, likes, replies, quotes, parent_id, quote_of, repost_of, conversation_id) \
                SELECT s.source, s.post_id, a.id, s.url, s.text, s.lang, s.created_at, s.at, \
-                      s.reposts, s.likes, s.replies, s.quotes, s.parent_id, s.quote_of \
+                      s.reposts, s.likes, s.replies, s.quotes, s.parent_id, s.quote_of, s.repost_of, s.conversation_id \
                  FROM stage_posts s LEFT JOIN a ON a.source = s.source AND a.author_id = s.author_id \
                ON CONFLICT (source, post_id) DO UPDATE SET {}, \
                observed_at = GREATEST(excluded.observed_at, posts.observed_at) \
