@@ -8,7 +8,8 @@
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use trendpipe_core::sql::Sql;
-use trendpipe_etl_to_sql::load::{Batch, Loader, TimedPost, load_generic};
+use trendpipe_etl_to_sql::batch::{Batch, TimedPost};
+use trendpipe_etl_to_sql::load::{Loader, load_generic};
 
 /// A repost of post `1`, in the thread of `c1`, as seen at `at`, with the links
 /// given (`None`: the field is left out of the record).
