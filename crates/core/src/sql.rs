@@ -22,6 +22,18 @@ pub const DEFAULT_URL: &str = "sqlite:trendpipe.db";
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The columns of `post_sentiment` in the order its writers bind them: `etl-to-sql`
+/// (scores already in the records) and `sentiment --db` insert the same row.
+pub const POST_SENTIMENT_COLUMNS: &str = "post, model, compound, pos, neu, neg, label, scored_at";
+
+/// A time as SQL text: RFC 3339 with `+00:00`, the form sqlx writes for a
+/// `DateTime<Utc>` into SQLite, so that times written as text (a direct SQLite
+/// connection) and times bound through sqlx compare and sort alike. Records use
+/// [`crate::record::format_time`] (`Z`) instead.
+pub fn time_text(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
 /// A connection pool to one of the supported databases.
 #[derive(Debug, Clone)]
 pub enum Sql {
@@ -246,6 +258,12 @@ mod tests {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM trend_observations").fetch_one(pool).await.unwrap();
         assert_eq!(n, 0);
         sql.close().await;
+    }
+
+    #[test]
+    fn sql_times_are_written_as_sqlx_writes_them() {
+        let t = crate::record::parse_time("2026-11-22T01:30:00.250Z").unwrap();
+        assert_eq!(time_text(&t), "2026-11-22T01:30:00.250+00:00");
     }
 
     #[tokio::test]

@@ -8,28 +8,30 @@
 //! refuses is isolated (its batch is retried record by record) and quarantined with the
 //! database's reason; the run goes on and exits 1.
 
+pub mod batch;
 pub mod lite;
 pub mod load;
 pub mod pg;
+mod statements;
 
 use std::io::BufRead;
-use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use serde_json::Value;
-use trendpipe_core::config::Config;
-use trendpipe_core::error::{Error, Status};
+use trendpipe_core::args::{ConfigArgs, DbArgs, From, MongoArgs, RejectArgs, WindowArgs};
+use trendpipe_core::error::Status;
 use trendpipe_core::key::trend_key;
 use trendpipe_core::mongo::{self, Mongo, bson_types::doc};
 use trendpipe_core::ndjson::NdjsonReader;
 use trendpipe_core::quarantine::Quarantine;
-use trendpipe_core::record::{QuarantineEntry, Record, parse_time};
+use trendpipe_core::record::{QuarantineEntry, Record};
 use trendpipe_core::redact::redact;
-use trendpipe_core::sql::{DEFAULT_URL, Sql};
+use trendpipe_core::sql::Sql;
 
-use crate::load::{Batch, Loaded, Loader, TimedPost};
+use crate::batch::{Batch, Loaded, TimedPost};
+use crate::load::Loader;
 
 /// Loads trend and post records into SQLite or PostgreSQL, idempotently: from NDJSON
 /// on stdin, or incrementally from MongoDB.
@@ -37,57 +39,31 @@ use crate::load::{Batch, Loaded, Loader, TimedPost};
 #[command(name = "etl-to-sql", version, about, long_about = None)]
 pub struct Args {
     /// Where the records come from: NDJSON on stdin, or MongoDB's `trends` and `posts`
-    /// collections (MONGODB_URI), loading only what is new since the last run.
+    /// collections, loading only what is new since the last run. With `--from mongo`,
+    /// --since/--until (a backfill, on `observed_at`) replace the watermark and leave
+    /// it unchanged.
     #[arg(long, value_enum, default_value_t = From::Stdin)]
     pub from: From,
 
-    /// The database: `sqlite:FILE` or `postgres://HOST/DB` [env: DATABASE_URL;
-    /// default: sqlite:trendpipe.db]. A URL with a password must come from
-    /// DATABASE_URL or the configuration file, not from this flag.
-    #[arg(long, value_name = "URL")]
-    pub db: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
 
-    /// Backfill: load only records observed at or after this time (RFC 3339). With
-    /// `--from mongo`, --since/--until replace the watermark and leave it unchanged.
-    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
-    pub since: Option<DateTime<Utc>>,
-
-    /// Backfill: load only records observed before this time (RFC 3339).
-    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
-    pub until: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Records per batch: one transaction (in PostgreSQL, a batch of 1,000 posts or
     /// more is merged as two transactions side by side, the watermark in the second).
     #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub batch_size: u64,
 
-    /// The reject file for records that cannot be loaded from stdin, appended to.
-    /// Created only when something is rejected. From MongoDB, rejects go to the
-    /// `quarantine` collection.
-    #[arg(long, value_name = "FILE", default_value = "etl-to-sql.rejects.ndjson")]
-    pub reject: PathBuf,
+    #[command(flatten)]
+    pub reject: RejectArgs,
 
-    /// The MongoDB database for `--from mongo` [env: MONGODB_DATABASE; default: the
-    /// one in MONGODB_URI, else trendpipe].
-    #[arg(long, value_name = "NAME")]
-    pub mongo_database: Option<String>,
+    #[command(flatten)]
+    pub mongo: MongoArgs,
 
-    /// The configuration file [env: TRENDPIPE_CONFIG; default:
-    /// ~/.config/trendpipe/config.toml when it exists].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum From {
-    /// NDJSON on standard input.
-    Stdin,
-    /// MongoDB's `trends` and `posts` collections, incrementally.
-    Mongo,
-}
-
-fn parse_time_arg(s: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(s).map_err(|e| format!("expected an RFC 3339 time like 2026-11-22T01:30:00Z ({e})"))
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// What a run did.
@@ -99,55 +75,28 @@ pub struct Summary {
     pub rejected: u64,
 }
 
-/// The time window of a backfill.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Window {
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl Window {
-    fn contains(&self, t: DateTime<Utc>) -> bool {
-        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
-    }
-
-    fn is_set(&self) -> bool {
-        self.since.is_some() || self.until.is_some()
-    }
-}
-
 pub async fn run(args: Args) -> anyhow::Result<Status> {
-    let config = Config::load(args.config.as_deref())?;
-    let url = config.connection(args.db.as_deref(), "DATABASE_URL")?.unwrap_or_else(|| DEFAULT_URL.to_owned());
-    let window = Window { since: args.since, until: args.until };
-    if let (Some(s), Some(u)) = (window.since, window.until) {
-        if s >= u {
-            return Err(Error::Usage("--since must be before --until".into()).into());
-        }
-    }
+    let config = args.config.load()?;
+    let url = args.db.url(&config)?;
+    let window = args.window;
+    window.check()?;
     let batch_size = args.batch_size as usize;
     let sql = Sql::connect(&url).await?;
     let result = match args.from {
         From::Stdin => {
-            let mut quarantine = Quarantine::file(&args.reject);
+            let mut quarantine = Quarantine::file(args.reject.path("etl-to-sql"));
             let stdin = std::io::BufReader::with_capacity(1 << 20, std::io::stdin());
             let summary = load_stream(&sql, stdin, batch_size, window, &mut quarantine).await;
             summary.map(|s| (s, quarantine.describe()))
         }
-        From::Mongo => {
-            let uri = config.secret("MONGODB_URI").ok_or_else(|| {
-                Error::Config("--from mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into())
-            })?;
-            let database = config.setting(args.mongo_database.as_deref(), "MONGODB_DATABASE");
-            match Mongo::connect(&uri, database.as_deref(), "etl-to-sql").await {
-                Ok(mongo) => {
-                    let summary = load_mongo(&sql, &mongo, batch_size, window).await;
-                    mongo.shutdown().await;
-                    summary.map(|s| (s, "the MongoDB quarantine collection".to_owned()))
-                }
-                Err(e) => Err(e),
+        From::Mongo => match config.mongo(&args.mongo, "etl-to-sql").await {
+            Ok(mongo) => {
+                let summary = load_mongo(&sql, &mongo, batch_size, window).await;
+                mongo.shutdown().await;
+                summary.map(|s| (s, "the MongoDB quarantine collection".to_owned()))
             }
-        }
+            Err(e) => Err(e),
+        },
     };
     sql.close().await;
     let (summary, quarantine) = result?;
@@ -315,7 +264,7 @@ pub async fn load_stream(
     sql: &Sql,
     input: impl BufRead + Send + 'static,
     batch_size: usize,
-    window: Window,
+    window: WindowArgs,
     quarantine: &mut Quarantine<'_>,
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
@@ -351,7 +300,7 @@ pub async fn load_stream(
 fn read_pieces(
     input: impl BufRead,
     batch_size: usize,
-    window: Window,
+    window: WindowArgs,
     progress: &indicatif::ProgressBar,
     sender: &tokio::sync::mpsc::Sender<anyhow::Result<Piece>>,
 ) {
@@ -389,7 +338,7 @@ fn read_pieces(
 
 /// Loads the `trends` and `posts` collections from their watermarks (or the
 /// backfill window) on, in `ingested_at` order.
-async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window) -> anyhow::Result<Summary> {
+async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowArgs) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let mut loader = Loader::new(sql).context("opening the database")?;
     let mut quarantine = Quarantine::mongo(mongo);
@@ -407,7 +356,7 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: Window)
             }
             doc! { "observed_at": range }
         } else {
-            match load::watermark(sql, &stream).await.context("reading the watermark")? {
+            match crate::load::watermark(sql, &stream).await.context("reading the watermark")? {
                 // `>=`: records sharing the watermark's instant may have been split
                 // across batches; loading them again is harmless.
                 Some(w) => {

@@ -4,9 +4,10 @@
 //! sqlx runs SQLite on a worker thread and hands every statement over a channel, and
 //! binds parameters by looking their names up; per row, that costs more than SQLite's
 //! own work. Here a statement is prepared once per run and executed per row, on the
-//! calling thread. The statements, the grouping and the order of the rows are those of
-//! the generic path in `load.rs` (same rows, same ids; see the tests), and the values
-//! are bound in the types sqlx binds (times as RFC 3339 text).
+//! calling thread. The statements (`statements.rs`), the grouping (`batch.rs`) and
+//! the order of the rows are those of the generic path in `load.rs` (same rows, same
+//! ids; see the tests), and the values are bound in the types sqlx binds (times as
+//! RFC 3339 text, [`time_text`]).
 //!
 //! Two shortcuts keep the work per record down, neither changing what is stored: a
 //! post or author not stored yet goes in with a plain insert whose rowid comes from the
@@ -23,10 +24,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 use trendpipe_core::record::Trend;
 
-use crate::load::{
-    Batch, Loaded, TrendGroups, Upsert, WATERMARK_SQL, author_updates, format_time, group_trends, latest_posts,
-    placeholders_with,
-};
+use trendpipe_core::sql::time_text;
+
+use crate::batch::{Batch, Loaded, TrendGroups, group_trends, latest_posts};
+use crate::statements::{Upsert, WATERMARK_SQL, author_updates, placeholders_with};
 
 /// Author row ids this run has seen, by source and provider id, up to
 /// [`KNOWN_AUTHORS`] of them.
@@ -113,10 +114,10 @@ fn load(
         {
             let mut stmt = tx.prepare_cached(&statement(Upsert::Trends))?;
             for ((source, key), span) in &trends {
-                let id = stmt.query_row(
-                    params![source, key, span.name, format_time(&span.first), format_time(&span.last)],
-                    |r| r.get(0),
-                )?;
+                let id = stmt
+                    .query_row(params![source, key, span.name, time_text(&span.first), time_text(&span.last)], |r| {
+                        r.get(0)
+                    })?;
                 trend_ids.insert((source, key), id);
             }
         }
@@ -132,7 +133,7 @@ fn load(
         {
             let mut stmt = tx.prepare_cached(&statement(Upsert::Observations))?;
             for ((trend_id, place_id, at), t) in &observations {
-                stmt.execute(params![trend_id, place_id, format_time(at), t.volume, t.rank, t.run_id])?;
+                stmt.execute(params![trend_id, place_id, time_text(at), t.volume, t.rank, t.run_id])?;
             }
         }
         loaded.places = places.len() as u64;
@@ -145,7 +146,8 @@ fn load(
         let mut author_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
             let mut upsert = tx.prepare_cached(&statement(Upsert::Authors))?;
-            let mut insert = tx.prepare_cached(&Upsert::Authors.insert_new(&placeholders_with('?', 1, 5)))?;
+            let mut insert =
+                tx.prepare_cached(&Upsert::Authors.insert_new(&placeholders_with('?', 1, Upsert::Authors.columns())))?;
             let mut update = tx.prepare_cached(&format!(
                 "UPDATE authors SET {} WHERE id = ?4 AND source = ?5 AND author_id = ?6",
                 author_updates(|col| match col {
@@ -155,7 +157,7 @@ fn load(
                 })
             ))?;
             for ((source, id), (p, a)) in &authors {
-                let at = format_time(&p.at);
+                let at = time_text(&p.at);
                 let seen = known.get(*source).and_then(|ids| ids.get(*id));
                 // A row this run saw is updated in place; one deleted since goes in again.
                 if let Some(&row) = seen
@@ -177,7 +179,8 @@ fn load(
         let mut post_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
             let mut upsert = tx.prepare_cached(&statement(Upsert::Posts))?;
-            let mut insert = tx.prepare_cached(&Upsert::Posts.insert_new(&placeholders_with('?', 1, 14)))?;
+            let mut insert =
+                tx.prepare_cached(&Upsert::Posts.insert_new(&placeholders_with('?', 1, Upsert::Posts.columns())))?;
             for ((source, id), p) in &posts {
                 let post = &p.post;
                 let author = match &post.author {
@@ -195,14 +198,16 @@ fn load(
                     post.url,
                     post.text,
                     post.lang,
-                    post.created_at.as_ref().map(format_time),
-                    format_time(&p.at),
+                    post.created_at.as_ref().map(time_text),
+                    time_text(&p.at),
                     m.reposts,
                     m.likes,
                     m.replies,
                     m.quotes,
                     post.parent_id,
-                    post.quote_of
+                    post.quote_of,
+                    post.repost_of,
+                    post.conversation_id
                 ];
                 let row = if insert.execute(values)? == 1 {
                     tx.last_insert_rowid()
@@ -240,7 +245,7 @@ fn load(
                     let Some(id) = post_ids.get(key) else {
                         return Err(missing_id("post", key.1));
                     };
-                    stmt.execute(params![id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, format_time(&p.at)])?;
+                    stmt.execute(params![id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, time_text(&p.at)])?;
                 }
             }
         }
@@ -251,8 +256,8 @@ fn load(
     if let Some((stream, at)) = &batch.watermark {
         tx.prepare_cached(&WATERMARK_SQL.replace('$', "?"))?.execute(params![
             stream,
-            format_time(at),
-            format_time(&Utc::now())
+            time_text(at),
+            time_text(&Utc::now())
         ])?;
     }
     tx.commit()?;

@@ -11,8 +11,9 @@
 //! Row-by-row or multi-row `INSERT`s spend their time parsing statements and binding
 //! parameters; `COPY` streams rows at close to the server's ingest speed, and the
 //! merge runs as one plan per table. The merge reproduces exactly the rules of the
-//! generic path in `load.rs` (the latest observation wins, ties to the later record,
-//! names only replaced by non-null names), so SQLite and PostgreSQL hold the same rows.
+//! generic path in `load.rs`, with the same `SET` lists (`statements.rs`): the latest
+//! observation wins, ties to the later record, names are only replaced by non-null
+//! names. So SQLite and PostgreSQL hold the same rows.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -23,7 +24,12 @@ use sqlx::postgres::PgPool;
 use sqlx::{Connection, PgConnection, Postgres};
 use trendpipe_core::record::{Author, Trend};
 
-use crate::load::{Batch, Keyed, Loaded, TimedPost, author_updates, latest_posts, post_updates};
+use trendpipe_core::sql::POST_SENTIMENT_COLUMNS;
+
+use crate::batch::{Batch, Keyed, Loaded, TimedPost, latest_posts};
+use crate::statements::{
+    AUTHOR_COLUMNS, POST_COLUMNS, WATERMARK_SQL, author_updates, columns, post_updates, score_updates,
+};
 
 /// Rows in COPY's binary format: no value is printed by the client and parsed
 /// again by the server (times, counts and scores were most of the staging cost).
@@ -119,7 +125,7 @@ const STAGING: &str = "\
     CREATE TEMP TABLE stage_posts (source text, post_id text, \
       author_id text, url text, text text, lang text, created_at timestamptz, at timestamptz, \
       reposts bigint, likes bigint, replies bigint, quotes bigint, parent_id text, quote_of text, \
-      model text, compound double precision, pos double precision, neu double precision, neg double precision, \
+      repost_of text, conversation_id text, model text, compound double precision, pos double precision, neu double precision, neg double precision, \
       label text) ON COMMIT DELETE ROWS; \
     CREATE TEMP TABLE stage_links (source text, post_id text, \
       trend text) ON COMMIT DELETE ROWS";
@@ -282,12 +288,7 @@ async fn load_split(
 /// Records the batch's watermark, if it has one, in the transaction.
 async fn watermark(conn: &mut PgConnection, batch: &Batch) -> Result<(), sqlx::Error> {
     if let Some((stream, at)) = &batch.watermark {
-        sqlx::query(crate::load::WATERMARK_SQL)
-            .bind(stream)
-            .bind(*at)
-            .bind(chrono::Utc::now())
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(WATERMARK_SQL).bind(stream).bind(*at).bind(chrono::Utc::now()).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -376,7 +377,7 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
         let post = &p.post;
         let s = post.sentiment.as_ref();
         let m = &post.metrics;
-        rows.row(20)
+        rows.row(22)
             .text(Some(source))
             .text(Some(id))
             .text(post.author.as_ref().map(|a| a.id.as_str()))
@@ -391,6 +392,8 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
             .int8(m.quotes)
             .text(post.parent_id.as_deref())
             .text(post.quote_of.as_deref())
+            .text(post.repost_of.as_deref())
+            .text(post.conversation_id.as_deref())
             .text(s.map(|s| s.model.as_str()))
             .float8(s.map(|s| s.compound))
             .float8(s.map(|s| s.pos))
@@ -410,19 +413,26 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
     // (a hash join of two batch-sized sets) instead of looking every post and
     // author up again in the growing tables. Foreign-key checks are queued to the
     // end of the statement, when the posts and authors they point at are in.
+    // The staging columns that hold each post column (the author by its row id).
+    let post_values = columns(POST_COLUMNS)
+        .map(|col| match col {
+            "author" => "a.id".to_owned(),
+            "observed_at" => "s.at".to_owned(),
+            col => format!("s.{col}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     sqlx::query(&format!(
         "WITH a AS ( \
-               INSERT INTO authors (source, author_id, handle, followers, updated_at) \
+               INSERT INTO authors ({AUTHOR_COLUMNS}) \
                SELECT source, author_id, handle, followers, at FROM stage_authors \
-               ON CONFLICT (source, author_id) DO UPDATE SET {} \
+               ON CONFLICT (source, author_id) DO UPDATE SET {author_updates} \
                RETURNING id, source, author_id), \
              p AS ( \
-               INSERT INTO posts (source, post_id, author, url, text, lang, created_at, observed_at, \
-               reposts, likes, replies, quotes, parent_id, quote_of) \
-               SELECT s.source, s.post_id, a.id, s.url, s.text, s.lang, s.created_at, s.at, \
-                      s.reposts, s.likes, s.replies, s.quotes, s.parent_id, s.quote_of \
+               INSERT INTO posts ({POST_COLUMNS}) \
+               SELECT {post_values} \
                  FROM stage_posts s LEFT JOIN a ON a.source = s.source AND a.author_id = s.author_id \
-               ON CONFLICT (source, post_id) DO UPDATE SET {}, \
+               ON CONFLICT (source, post_id) DO UPDATE SET {post_updates}, \
                observed_at = GREATEST(excluded.observed_at, posts.observed_at) \
                RETURNING id, source, post_id), \
              links AS ( \
@@ -430,16 +440,15 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
                SELECT p.id, l.trend FROM stage_links l JOIN p ON p.source = l.source AND p.post_id = l.post_id \
                ON CONFLICT (post, trend_key) DO NOTHING), \
              scores AS ( \
-               INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) \
+               INSERT INTO post_sentiment ({POST_SENTIMENT_COLUMNS}) \
                SELECT p.id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, s.at \
                  FROM stage_posts s JOIN p ON p.source = s.source AND p.post_id = s.post_id \
                 WHERE s.model IS NOT NULL \
-               ON CONFLICT (post) DO UPDATE SET model = excluded.model, compound = excluded.compound, \
-               pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, label = excluded.label, \
-               scored_at = excluded.scored_at) \
+               ON CONFLICT (post) DO UPDATE SET {score_updates}) \
              SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM p)",
-        author_updates(|col| format!("excluded.{col}")),
-        post_updates()
+        author_updates = author_updates(|col| format!("excluded.{col}")),
+        post_updates = post_updates(),
+        score_updates = score_updates(),
     ))
     .execute(&mut *tx)
     .await?;

@@ -4,20 +4,33 @@
 //! through without a score (and is counted), because "no text" is not "neutral".
 //! A line that is not a JSON object goes to the reject file and makes the run exit 1.
 //!
+//! Each line is read only for the fields scoring needs (`kind`, `text`, `lang`,
+//! borrowed from the line when they hold no escapes) and written back as the
+//! bytes it came as: a scored post gains its `sentiment` object, serialised by
+//! serde_json, spliced in before the line's final `}`; one that already had a
+//! `sentiment` has that value replaced where it stands. Nothing else of the
+//! record is parsed into values or written again.
+//!
 //! Large inputs use every core: the input is read in windows of `threads`
-//! batches; while worker threads score and serialise one window (each a
-//! contiguous slice of it), the calling thread reads and parses the next one,
-//! and the serialised slices are written in input order. At most two windows
-//! are held at a time, so memory stays bounded whatever the input size, and
-//! since every record goes through the same function whichever thread runs
-//! it, the output is byte-identical to a one-thread run.
+//! batches of lines; while worker threads score one window (each a contiguous
+//! slice of it, into its own buffer), the calling thread reads the next one,
+//! and the buffers are written in input order. At most two windows are held at
+//! a time, so memory stays bounded whatever the input size, and since every
+//! line goes through the same function whichever thread runs it, the output is
+//! byte-identical to a one-thread run.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io::{BufRead, BufWriter, Write};
+use std::ops::Range;
 
 use anyhow::Context;
 use chrono::Utc;
-use serde_json::{Value, json};
-use trendpipe_core::ndjson::{LineError, NdjsonReader};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use trendpipe_core::ndjson::{LineError, NdjsonReader, parse_object};
 use trendpipe_core::quarantine::Quarantine;
 use trendpipe_core::record::QuarantineEntry;
 
@@ -35,7 +48,7 @@ pub const BATCH: usize = 4096;
 /// threads would cost more than it saves.
 const MIN_PARALLEL: usize = 512;
 
-/// A window is also closed once its texts reach this many bytes, so that a
+/// A window is also closed once its lines reach this many bytes, so that a
 /// run of huge posts cannot make a window of 4096 × threads huge records.
 const WINDOW_BYTES: usize = 32 * 1024 * 1024;
 
@@ -80,16 +93,119 @@ pub fn label(compound: f64) -> &'static str {
     }
 }
 
-/// The `sentiment` object of DESIGN.md.
-pub fn annotation(model: &str, s: &Scores) -> Value {
-    json!({
-        "model": model,
-        "compound": s.compound,
-        "pos": s.pos,
-        "neu": s.neu,
-        "neg": s.neg,
-        "label": label(s.compound),
-    })
+/// The `sentiment` object of a post record (see docs/ARCHITECTURE.md), in the
+/// order its fields are written.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Annotation<'a> {
+    pub model: &'a str,
+    pub compound: f64,
+    pub pos: f64,
+    pub neu: f64,
+    pub neg: f64,
+    pub label: &'a str,
+}
+
+impl Annotation<'static> {
+    pub fn new(model: Model, s: &Scores) -> Self {
+        Self {
+            model: model.name(),
+            compound: s.compound,
+            pos: s.pos,
+            neu: s.neu,
+            neg: s.neg,
+            label: label(s.compound),
+        }
+    }
+}
+
+/// A string field as the line holds it: borrowed when it has no escapes.
+/// Anything but a string reads as `None`, as the rules treat a `text` or
+/// `lang` that is not a string like a missing one.
+struct Str<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Str(Some(Cow::Owned(v))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Str(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Str(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Str(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Str(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Str(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Str(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Str(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What the filter reads of a record. A key given twice counts by its last
+/// value, as it did when records were read into maps; every `sentiment` value
+/// is replaced.
+#[derive(Default)]
+struct Fields<'a> {
+    kind: Option<Cow<'a, str>>,
+    text: Option<Cow<'a, str>>,
+    lang: Option<Cow<'a, str>>,
+    /// The existing `sentiment` values, as slices of the line.
+    sentiment: Vec<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Fields::default();
+                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
+                    match key.as_deref() {
+                        Some("kind") => out.kind = map.next_value::<Str<'de>>()?.0,
+                        Some("text") => out.text = map.next_value::<Str<'de>>()?.0,
+                        Some("lang") => out.lang = map.next_value::<Str<'de>>()?.0,
+                        Some("sentiment") => out.sentiment.push(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// The counts that scoring produces, summed over workers.
@@ -113,16 +229,16 @@ impl Counts {
 }
 
 /// Scores one record: the model and scores to add, if it is a post with text.
-fn process(scorer: &Scorer, record: &Value, counts: &mut Counts) -> Option<(Model, Scores)> {
-    if record.get("kind").and_then(Value::as_str) != Some("post") {
+fn process(scorer: &Scorer, record: &Fields<'_>, counts: &mut Counts) -> Option<(Model, Scores)> {
+    if record.kind.as_deref() != Some("post") {
         counts.passed_through += 1;
         return None;
     }
-    let Some(text) = record.get("text").and_then(Value::as_str).filter(|t| !t.trim().is_empty()) else {
+    let Some(text) = record.text.as_deref().filter(|t| !t.trim().is_empty()) else {
         counts.without_text += 1;
         return None;
     };
-    let r = route(scorer.routing, record.get("lang").and_then(Value::as_str));
+    let r = route(scorer.routing, record.lang.as_deref());
     let model = r.model();
     let scores = scorer.score(model, text);
     counts.scored += 1;
@@ -135,87 +251,120 @@ fn process(scorer: &Scorer, record: &Value, counts: &mut Counts) -> Option<(Mode
     Some((model, scores))
 }
 
-/// Writes [`annotation`]'s JSON without building it: the same keys in the
-/// same order, numbers formatted by `serde_json` as for a `Value`.
-fn write_annotation(out: &mut Vec<u8>, model: Model, s: &Scores) -> serde_json::Result<()> {
-    out.extend_from_slice(b"{\"model\":\"");
-    out.extend_from_slice(model.name().as_bytes());
-    out.push(b'"');
-    for (key, value) in [("compound", s.compound), ("pos", s.pos), ("neu", s.neu), ("neg", s.neg)] {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
-        serde_json::to_writer(&mut *out, &value)?;
+/// Why a line is not a record: the reader's own words (the same as for every
+/// stage), else serde_json's.
+fn not_a_record(line: u64, text: &str, e: serde_json::Error) -> LineError {
+    match parse_object(line, text) {
+        Err(bad) => bad,
+        Ok(_) => LineError { line, message: format!("invalid JSON: {e}"), raw: text.chars().take(4096).collect() },
     }
-    out.extend_from_slice(b",\"label\":\"");
-    out.extend_from_slice(label(s.compound).as_bytes());
-    out.extend_from_slice(b"\"}");
-    Ok(())
 }
 
-/// Scores a slice of records and serialises them, one per line, into `bytes`.
-fn process_chunk(scorer: &Scorer, records: &mut [Value], bytes: &mut Vec<u8>) -> anyhow::Result<Counts> {
-    let mut counts = Counts::default();
-    for record in records {
-        match process(scorer, record, &mut counts) {
-            // The common case, a post without a `sentiment` yet: the object is
-            // appended as the record's last field, exactly where inserting it
-            // into the map would put it, without building a `Value` for it.
-            Some((model, scores)) if record.get("sentiment").is_none() => {
-                serde_json::to_writer(&mut *bytes, record).context("serialising a record")?;
-                if bytes.last() == Some(&b'}') {
-                    bytes.pop();
-                }
-                bytes.extend_from_slice(b",\"sentiment\":");
-                write_annotation(bytes, model, &scores).context("serialising a record")?;
-                bytes.push(b'}');
-            }
-            Some((model, scores)) => {
-                record["sentiment"] = annotation(model.name(), &scores);
-                serde_json::to_writer(&mut *bytes, record).context("serialising a record")?;
-            }
-            None => serde_json::to_writer(&mut *bytes, record).context("serialising a record")?,
+/// Writes one input line to `out`, with the `sentiment` object if it is a
+/// post with text; a line that is not a JSON object is returned instead.
+fn process_line(
+    scorer: &Scorer,
+    line: u64,
+    text: &str,
+    out: &mut Vec<u8>,
+    counts: &mut Counts,
+) -> anyhow::Result<Result<(), LineError>> {
+    let fields: Fields<'_> = match serde_json::from_str(text) {
+        Ok(fields) => fields,
+        Err(e) => return Ok(Err(not_a_record(line, text, e))),
+    };
+    let Some((model, scores)) = process(scorer, &fields, counts) else {
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'\n');
+        return Ok(Ok(()));
+    };
+    let annotation = Annotation::new(model, &scores);
+    let broken = || format!("line {line}: the record read as an object but its text does not end like one");
+    if fields.sentiment.is_empty() {
+        // Valid JSON: only white space may follow the object's closing brace.
+        let body = text
+            .trim_end_matches([' ', '\t', '\r', '\n'])
+            .strip_suffix('}')
+            .ok_or_else(|| anyhow::anyhow!(broken()))?;
+        out.extend_from_slice(body.as_bytes());
+        // A post has a `kind`: the object has a member before this one.
+        out.extend_from_slice(b",\"sentiment\":");
+        serde_json::to_writer(&mut *out, &annotation).context("serialising a sentiment")?;
+        out.push(b'}');
+    } else {
+        let mut done = 0;
+        for old in &fields.sentiment {
+            let span = span_in(text, old.get()).ok_or_else(|| anyhow::anyhow!(broken()))?;
+            out.extend_from_slice(&text.as_bytes()[done..span.start]);
+            serde_json::to_writer(&mut *out, &annotation).context("serialising a sentiment")?;
+            done = span.end;
         }
-        bytes.push(b'\n');
-        // Freed at once, while its memory is still in cache, rather than with
-        // the whole window: glibc's allocator spends a fifth of the run
-        // consolidating when thousands of records are freed together.
-        *record = Value::Null;
+        out.extend_from_slice(&text.as_bytes()[done..]);
     }
-    Ok(counts)
+    out.push(b'\n');
+    Ok(Ok(()))
 }
 
-/// Lines read for one round of scoring.
+/// Where `part`, a slice of `text` (a value serde_json borrowed from it), lies
+/// in it.
+fn span_in(text: &str, part: &str) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    let end = start + part.len();
+    (end <= text.len()).then_some(start..end)
+}
+
+/// What a worker made of its slice of a window.
+#[derive(Default)]
+struct Done {
+    counts: Counts,
+    rejects: Vec<LineError>,
+}
+
+/// Scores a slice of lines (each its number and range in `text`) into `bytes`.
+fn process_chunk(scorer: &Scorer, text: &str, lines: &[(u64, Range<usize>)], bytes: &mut Vec<u8>) -> anyhow::Result<Done> {
+    let mut done = Done::default();
+    for (line, range) in lines {
+        let record = text.get(range.clone()).ok_or_else(|| anyhow::anyhow!("line {line}: lost its place in the window"))?;
+        if let Err(bad) = process_line(scorer, *line, record, bytes, &mut done.counts)? {
+            done.rejects.push(bad);
+        }
+    }
+    Ok(done)
+}
+
+/// Lines read for one round of scoring: their text end to end, and each one's
+/// number and place in it.
 #[derive(Default)]
 struct Window {
-    records: Vec<Value>,
+    text: String,
+    lines: Vec<(u64, Range<usize>)>,
     bad: Vec<LineError>,
     read: u64,
     /// The input is exhausted.
     done: bool,
 }
 
-/// Reads up to `max_records` lines into `records` (emptied, its capacity
-/// reused: large buffers freed and reallocated every window cost glibc a
-/// consolidation pass each time).
+/// Reads up to `max_records` lines into `into` (emptied, its buffers reused).
 fn read_window<R: BufRead>(
     reader: &mut NdjsonReader<R>,
     max_records: usize,
-    mut records: Vec<Value>,
+    mut into: Window,
 ) -> anyhow::Result<Window> {
-    records.clear();
-    let mut w = Window { records, ..Window::default() };
-    let mut bytes = 0usize;
-    while w.records.len() + w.bad.len() < max_records && bytes < WINDOW_BYTES {
-        let Some(item) = reader.next() else {
+    into.text.clear();
+    into.lines.clear();
+    into.bad.clear();
+    let mut w = Window { read: 0, done: false, ..into };
+    while w.lines.len() + w.bad.len() < max_records && w.text.len() < WINDOW_BYTES {
+        let Some(item) = reader.next_line() else {
             w.done = true;
             break;
         };
         w.read += 1;
         match item.context("reading stdin")? {
-            Ok((_, record)) => {
-                bytes += record.get("text").and_then(Value::as_str).map_or(0, str::len) + 64;
-                w.records.push(record);
+            Ok((line, text)) => {
+                let start = w.text.len();
+                w.text.push_str(text);
+                w.lines.push((line, start..w.text.len()));
             }
             Err(bad) => w.bad.push(bad),
         }
@@ -223,42 +372,62 @@ fn read_window<R: BufRead>(
     Ok(w)
 }
 
-/// Scores `records` on up to `buffers.len()` scoped threads, each
-/// serialising its contiguous slice into its own buffer, while `meanwhile`
-/// runs on this one. Returns how many buffers were filled, in input order.
+/// Scores `window` on up to `buffers.len()` scoped threads, each serialising
+/// its contiguous slice into its own buffer, while `meanwhile` runs on this
+/// one. Returns how many buffers were filled, in input order.
 fn score_window<T>(
     scorer: &Scorer,
-    records: &mut [Value],
+    window: &Window,
     buffers: &mut [Vec<u8>],
     meanwhile: impl FnOnce() -> T,
-) -> (anyhow::Result<(usize, Counts)>, T) {
-    let workers = buffers.len().min(records.len().div_ceil(MIN_PARALLEL)).max(1);
+) -> (anyhow::Result<(usize, Done)>, T) {
+    let lines = &window.lines;
+    let workers = buffers.len().min(lines.len().div_ceil(MIN_PARALLEL)).max(1);
     let Some(first) = buffers.first_mut() else {
         return (Err(anyhow::anyhow!("no output buffer")), meanwhile());
     };
     if workers <= 1 {
-        let scored = process_chunk(scorer, records, first).map(|c| (1, c));
+        let scored = process_chunk(scorer, &window.text, lines, first).map(|d| (1, d));
         return (scored, meanwhile());
     }
-    let chunk = records.len().div_ceil(workers);
+    let chunk = lines.len().div_ceil(workers);
     std::thread::scope(|s| {
-        let handles: Vec<_> = records
-            .chunks_mut(chunk)
+        let handles: Vec<_> = lines
+            .chunks(chunk)
             .zip(buffers.iter_mut())
-            .map(|(slice, buffer)| s.spawn(move || process_chunk(scorer, slice, buffer)))
+            .map(|(slice, buffer)| s.spawn(move || process_chunk(scorer, &window.text, slice, buffer)))
             .collect();
         let other = meanwhile();
         let filled = handles.len();
-        let mut total = Counts::default();
+        let mut total = Done::default();
         let mut result = Ok(());
         for h in handles {
             match h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a scoring thread failed"))) {
-                Ok(c) => total.add(c),
+                Ok(d) => {
+                    total.counts.add(d.counts);
+                    total.rejects.extend(d.rejects);
+                }
                 Err(e) => result = Err(e),
             }
         }
         (result.map(|()| (filled, total)), other)
     })
+}
+
+async fn reject(quarantine: &mut Quarantine<'_>, summary: &mut Summary, bad: LineError) -> anyhow::Result<()> {
+    log::warn!("line {}: {}", bad.line, bad.message);
+    summary.rejected += 1;
+    quarantine
+        .put(QuarantineEntry {
+            stage: "sentiment".into(),
+            rule: "schema".into(),
+            reason: bad.message,
+            line: Some(bad.line),
+            record: Value::String(bad.raw),
+            at: Utc::now(),
+            run_id: None,
+        })
+        .await
 }
 
 /// Scores every post of `input` and writes the records to `output`.
@@ -275,45 +444,36 @@ pub async fn filter(
     let mut out = BufWriter::with_capacity(64 * 1024, output);
     let mut summary = Summary::default();
     let mut counts = Counts::default();
-    let mut current = read_window(&mut reader, window_records, Vec::new())?;
-    let mut spare = Vec::new();
+    let mut current = read_window(&mut reader, window_records, Window::default())?;
+    let mut spare = Window::default();
     let mut buffers = vec![Vec::new(); threads];
     loop {
         summary.read += current.read;
-        for bad in std::mem::take(&mut current.bad) {
-            log::warn!("line {}: {}", bad.line, bad.message);
-            summary.rejected += 1;
-            quarantine
-                .put(QuarantineEntry {
-                    stage: "sentiment".into(),
-                    rule: "schema".into(),
-                    reason: bad.message,
-                    line: Some(bad.line),
-                    record: Value::String(bad.raw),
-                    at: Utc::now(),
-                    run_id: None,
-                })
-                .await?;
-        }
-        if current.records.is_empty() && current.done {
+        if current.lines.is_empty() && current.done {
+            for bad in std::mem::take(&mut current.bad) {
+                reject(quarantine, &mut summary, bad).await?;
+            }
             break;
         }
         let done = current.done;
         let recycled = std::mem::take(&mut spare);
-        let (scored, next) = score_window(scorer, &mut current.records, &mut buffers, || {
-            if done {
-                Ok(Window { done: true, ..Window::default() })
-            } else {
-                read_window(&mut reader, window_records, recycled)
-            }
+        let (scored, next) = score_window(scorer, &current, &mut buffers, || {
+            if done { Ok(Window { done: true, ..Window::default() }) } else { read_window(&mut reader, window_records, recycled) }
         });
-        let (filled, c) = scored?;
-        counts.add(c);
+        let (filled, d) = scored?;
+        counts.add(d.counts);
+        // Lines the reader refused and lines that are no records, in line order.
+        let mut rejects = std::mem::take(&mut current.bad);
+        rejects.extend(d.rejects);
+        rejects.sort_by_key(|bad| bad.line);
+        for bad in rejects {
+            reject(quarantine, &mut summary, bad).await?;
+        }
         for buffer in &mut buffers[..filled] {
             out.write_all(buffer).context("writing to stdout")?;
             buffer.clear();
         }
-        spare = std::mem::replace(&mut current, next?).records;
+        spare = std::mem::replace(&mut current, next?);
     }
     quarantine.flush().await?;
     out.flush().context("writing to stdout")?;
@@ -463,7 +623,7 @@ mod tests {
     }
 
     #[test]
-    fn written_annotation_equals_the_value() {
+    fn the_annotation_is_written_as_its_json_value() {
         let cases = [
             Scores { neg: 0.0, neu: 1.0, pos: 0.0, compound: 0.0 },
             Scores { neg: 0.265, neu: 0.241, pos: 0.494, compound: 0.4404 },
@@ -473,9 +633,11 @@ mod tests {
         ];
         for model in [Model::VaderEn, Model::LeiaPt] {
             for s in &cases {
-                let mut written = Vec::new();
-                write_annotation(&mut written, model, s).unwrap();
-                assert_eq!(String::from_utf8(written).unwrap(), annotation(model.name(), s).to_string());
+                let value = serde_json::json!({
+                    "model": model.name(), "compound": s.compound, "pos": s.pos, "neu": s.neu, "neg": s.neg,
+                    "label": label(s.compound),
+                });
+                assert_eq!(serde_json::to_string(&Annotation::new(model, s)).unwrap(), value.to_string());
             }
         }
     }
@@ -490,5 +652,30 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with(r#"{"kind":"post","sentiment":{"model":"vader-en","compound":0.4404,"#), "{text}");
         assert!(text.ends_with("\"label\":\"positive\"},\"text\":\"good\",\"z\":2}\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn lines_are_written_as_read_with_the_sentiment_spliced_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q = Quarantine::file(dir.path().join("r.ndjson"));
+        let post = r#"{ "kind" : "post", "text":"good \u0067ood", "x":1.50, "big": 123456789012345678901234 }  "#;
+        let trend = r#"{"kind":"trend" , "name":"caf\u00e9\/bar", "n": 1e2}"#;
+        let dup = r#"{"kind":"post","sentiment":null,"text":"bad","sentiment":[1]}"#;
+        let not_text = r#"{"kind":"post","text":7,"lang":"pt"}"#;
+        let input = format!("{post}\r\n{trend}\n\n{dup}\n{not_text}\n[1]\n");
+        let mut out = Vec::new();
+        let s = filter(&Scorer::default(), Options::default(), input.as_bytes(), &mut out, &mut q).await.unwrap();
+        assert_eq!((s.read, s.scored, s.passed_through, s.without_text, s.rejected), (5, 2, 1, 1, 1));
+        let good = r#"{"model":"vader-en","compound":0.7003,"pos":1.0,"neu":0.0,"neg":0.0,"label":"positive"}"#;
+        let bad = r#"{"model":"vader-en","compound":-0.5423,"pos":0.0,"neu":0.0,"neg":1.0,"label":"negative"}"#;
+        let want = [
+            format!(r#"{{ "kind" : "post", "text":"good \u0067ood", "x":1.50, "big": 123456789012345678901234 ,"sentiment":{good}}}"#),
+            trend.to_owned(),
+            format!(r#"{{"kind":"post","sentiment":{bad},"text":"bad","sentiment":{bad}}}"#),
+            not_text.to_owned(),
+        ];
+        assert_eq!(String::from_utf8(out).unwrap(), want.join("\n") + "\n");
+        let rejects = std::fs::read_to_string(dir.path().join("r.ndjson")).unwrap();
+        assert!(rejects.contains("expected a JSON object, found an array") && rejects.contains("\"line\":6"), "{rejects}");
     }
 }

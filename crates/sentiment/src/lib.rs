@@ -17,15 +17,24 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
+use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::quarantine::Quarantine;
 
 use crate::score::{Model, Routing, Scorer};
 
+/// The help of `--db` in this tool.
+const DB_HELP: &str = "SQL mode: score the posts of this database (sqlite:FILE or postgres://USER@HOST/DB) \
+    that have no score yet, then recompute `trend_sentiment`. `--db` alone uses DATABASE_URL (or \
+    database_url in the configuration file); a URL with a password must come from there";
+
 /// Scores the sentiment of posts (NDJSON on stdin) and writes them back with a
 /// `sentiment` object.
 #[derive(Debug, Parser)]
 #[command(name = "sentiment", version, about, long_about = None)]
+// `--db` is core's flag, and here also the switch to SQL mode: it may come without a
+// URL, and its help says what the mode does.
+#[command(mut_arg("db", |db| db.num_args(0..=1).default_missing_value("").help(DB_HELP)))]
 pub struct Args {
     /// The language model. `auto` routes each post by its `lang` field: `pt`,
     /// `pt-BR`, `pt_PT`, ... to Portuguese (LeIA, `model: "leia-pt"`), anything
@@ -58,26 +67,19 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
 
-    /// The reject file for lines that are not JSON objects, appended to. Created
-    /// only when something is rejected.
-    #[arg(long, value_name = "FILE", default_value = "sentiment.rejects.ndjson")]
-    pub reject: PathBuf,
+    #[command(flatten)]
+    pub reject: RejectArgs,
 
-    /// SQL mode: score the posts of this database that have no score yet, then
-    /// recompute `trend_sentiment`. `--db` alone uses DATABASE_URL (or database_url
-    /// in the configuration file); a URL with a password must come from there.
-    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
-    pub db: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
 
     /// SQL mode: the length of the per-trend windows (30m, 1h, 6h, …); daily windows
     /// (1d) are always computed too. Repeat for several lengths.
     #[arg(long = "window", value_name = "LEN", default_value = "1h")]
     pub windows: Vec<String>,
 
-    /// The configuration file [env: TRENDPIPE_CONFIG; default:
-    /// ~/.config/trendpipe/config.toml when it exists].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,12 +123,12 @@ pub fn scorer(args: &Args) -> anyhow::Result<Scorer> {
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
     let scorer = scorer(&args)?;
-    if let Some(db) = &args.db {
+    if let Some(db) = &args.db.db {
         return run_sql(&args, db, &scorer).await;
     }
     let threads = args.threads.or_else(|| std::thread::available_parallelism().ok()).map_or(1, NonZeroUsize::get);
     let options = filter::Options { threads, ..filter::Options::default() };
-    let mut quarantine = Quarantine::file(&args.reject);
+    let mut quarantine = Quarantine::file(args.reject.path("sentiment"));
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let s = filter::filter(&scorer, options, stdin.lock(), stdout.lock(), &mut quarantine).await?;
@@ -146,7 +148,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
 
 /// SQL mode: scores what is unscored, then the windows.
 async fn run_sql(args: &Args, db: &str, scorer: &Scorer) -> anyhow::Result<Status> {
-    let config = trendpipe_core::config::Config::load(args.config.as_deref())?;
+    let config = args.config.load()?;
     let flag = Some(db).filter(|d| !d.is_empty());
     let url = config.connection(flag, "DATABASE_URL")?.ok_or_else(|| {
         Error::Config("--db without a URL needs DATABASE_URL (or database_url in the configuration file)".into())

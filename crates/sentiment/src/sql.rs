@@ -10,7 +10,7 @@
 use anyhow::Context;
 use chrono::Utc;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
-use trendpipe_core::sql::Sql;
+use trendpipe_core::sql::{POST_SENTIMENT_COLUMNS, Sql};
 
 use crate::filter::label;
 use crate::score::{Scorer, route};
@@ -92,9 +92,8 @@ async fn save(sql: &Sql, scored: &[(i64, &str, crate::vader::Scores)]) -> Result
     macro_rules! insert {
         ($db:ty, $pool:expr) => {{
             let mut tx = $pool.begin().await?;
-            let mut qb: QueryBuilder<$db> = QueryBuilder::new(
-                "INSERT INTO post_sentiment (post, model, compound, pos, neu, neg, label, scored_at) ",
-            );
+            let mut qb: QueryBuilder<$db> =
+                QueryBuilder::new(format!("INSERT INTO post_sentiment ({POST_SENTIMENT_COLUMNS}) "));
             qb.push_values(scored, |mut row, (id, model, s)| {
                 row.push_bind(*id)
                     .push_bind(model.to_string())
