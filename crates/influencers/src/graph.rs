@@ -265,8 +265,8 @@ mod tests {
         let nodes = [node(0, 1, NONE, NONE), node(1, 2, NONE, NONE), node(2, 0, NONE, NONE), node(3, 2, NONE, NONE)];
         let c = cascades(&nodes, 4);
         assert_eq!(c.cycles_broken, 1);
-        // Post 0 becomes the root: 0 <- 2 <- {1, 3}.
-        assert_eq!(c.per_author[0], AuthorCascades { depth: 2, size: 3, virality: 2.0 * 10.0 / 12.0 });
+        // Post 0 becomes the root: 0 <- 2 <- {1, 3}; W = 3·1 + 1·3 + 1·3 = 9.
+        assert_eq!(c.per_author[0], AuthorCascades { depth: 2, size: 3, virality: 2.0 * 9.0 / 12.0 });
     }
 
     #[test]
