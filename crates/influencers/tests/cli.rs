@@ -303,7 +303,11 @@ fn csv_table_and_json_formats_carry_the_top_rows() {
     assert_eq!(lines.len(), 1 + 2 + 1, "two of t, the one of u: {}", csv.stdout);
     assert!(lines[1].starts_with("t,2026-11-22T00:00:00Z,24h,1,x,a,h_a,"), "{}", lines[1]);
     // The model holds commas: the CSV writer quotes it.
-    assert!(lines[1].ends_with(",\"influence-v1 weights=reposts:0.35,likes:0.25,followers:0.15,depth:0.25\""), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with(",\"influence-v1 weights=reposts:0.35,likes:0.25,followers:0.15,depth:0.25\""),
+        "{}",
+        lines[1]
+    );
     let table = influencers(dir.path(), &["--format", "table", "--top", "1"], &input);
     assert!(table.stdout.contains("@h_a (x)") && !table.stdout.contains("@h_b"), "{}", table.stdout);
     let json = influencers(dir.path(), &["--format", "json", "--top", "3", "--trend", "#T"], &input);
