@@ -84,7 +84,8 @@ const CSV_HEADER: [&str; 22] = [
 
 enum Inner<W: Write> {
     Ndjson(NdjsonWriter<W>),
-    Csv(csv::Writer<W>),
+    // One sink per run: boxing would save stack space nobody misses.
+    Csv(Box<csv::Writer<W>>),
     Held { out: W, json: bool, rows: Vec<Row> },
 }
 
@@ -102,7 +103,7 @@ impl<W: Write> Sink<W> {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(CSV_HEADER).context("writing to stdout")?;
-                Inner::Csv(w)
+                Inner::Csv(Box::new(w))
             }
             Format::Table => Inner::Held { out, json: false, rows: Vec::new() },
             Format::Json => Inner::Held { out, json: true, rows: Vec::new() },

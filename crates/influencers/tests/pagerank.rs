@@ -27,7 +27,7 @@ fn graphs() -> Vec<(&'static str, Graph)> {
             random.push((a, b, (1 + next(4)) as f64));
         }
     }
-    random.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    random.sort_by_key(|x| (x.0, x.1));
     random.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
     vec![
         ("dangling nodes", (5, vec![(0, 1, 1.0), (1, 2, 2.0), (0, 3, 1.0)])),
