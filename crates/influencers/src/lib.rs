@@ -45,7 +45,9 @@ pub struct Args {
     pub from: Option<Input>,
 
     /// The window length: 1h, 24h or 7d; windows are aligned to UTC (hours, days
-    /// from midnight, ISO weeks from Monday). Repeat for several lengths.
+    /// from midnight, ISO weeks from Monday). Repeat for several lengths. A post is in
+    /// the window holding its created_at (observed_at when it has none); --since and
+    /// --until choose the windows they overlap, each scored from all its posts.
     #[arg(long = "window", value_name = "LEN", value_parser = parse_window, default_value = "24h")]
     pub windows: Vec<WindowLen>,
 

@@ -315,3 +315,13 @@ fn csv_table_and_json_formats_carry_the_top_rows() {
     let ids: Vec<&str> = doc.as_array().unwrap().iter().map(|r| r["author"]["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["a", "b", "d"]);
 }
+
+#[test]
+fn reading_stdin_and_a_database_at_once_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    let run = influencers(dir.path(), &["--db", &url, "--from", "stdin"], &ndjson(&tree()));
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("--db reads posts from the database"), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
