@@ -11,7 +11,7 @@
 # (/usr/bin/time -v's "Maximum resident set size", else Python's resource module)
 # and the ratio. Nothing here is a test.
 #
-# Usage: N=200000 scripts/bench-influencers.sh
+# Usage: N=200000 scripts/bench-influencers.sh   (POSTS=FILE reuses generated posts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
@@ -48,19 +48,23 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$in" "$out" "${o
 }
 
 echo "# machine: $(nproc) cores, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# generating $N posts" >&2
-"$python" scripts/gen_influencer_posts.py "$N" >"$work/posts.ndjson"
-echo "# input: $(wc -l <"$work/posts.ndjson") lines, $(du -m "$work/posts.ndjson" | cut -f1) MiB"
+posts=${POSTS:-$work/posts.ndjson} # POSTS: a file made earlier by gen_influencer_posts.py
+if [ -z "${POSTS:-}" ]; then
+    echo "# generating $N posts" >&2
+    "$python" scripts/gen_influencer_posts.py "$N" >"$posts"
+fi
+echo "# input: $(wc -l <"$posts") lines, $(du -m "$posts" | cut -f1) MiB"
 
-measure rust "$work/rust.ndjson" "$work/posts.ndjson" "$bin" --reject "$work/rejects.ndjson"
-measure python "$work/python.ndjson" "$work/posts.ndjson" "$python" scripts/bench-influencers.py
+measure rust "$work/rust.ndjson" "$posts" "$bin" --reject "$work/rejects.ndjson"
+measure python "$work/python.ndjson" "$posts" "$python" scripts/bench-influencers.py
 printf 'speed-up (python / rust, wall): %.1fx\n' "$(echo "$(cat "$work/python.secs") / $(cat "$work/rust.secs")" | bc -l)"
 "$python" scripts/compare_influencers.py "$work/rust.ndjson" "$work/python.ndjson"
+rm -f "$work/rust.ndjson" "$work/python.ndjson" # large, and the disk may be shared
 
 # SQL mode: the schema from the tool itself, the rows as etl-to-sql stores them.
 db="$work/posts.db"
 "$bin" --db "sqlite:$db" --trend none-at-all 2>/dev/null
-"$python" - "$db" "$work/posts.ndjson" <<'PY'
+"$python" - "$db" "$posts" <<'PY'
 import json, sqlite3, sys
 db, path = sys.argv[1], sys.argv[2]
 posts, trends, authors = {}, {}, {}
