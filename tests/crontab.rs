@@ -196,6 +196,13 @@ async fn every_job_of_the_example_crontab_runs_in_order_and_fills_the_database()
     assert_eq!(count("SELECT count(*) FROM post_sentiment").await, with_text);
     assert!(count("SELECT count(*) FROM posts WHERE repost_of IS NOT NULL").await > 0, "reposts keep their link");
     assert!(count("SELECT count(*) FROM trend_sentiment").await > 0);
+    // Every author of a collected post is scored in the window of its posts.
+    assert_eq!(
+        count("SELECT count(DISTINCT author) FROM influencer_scores").await,
+        count("SELECT count(DISTINCT author) FROM posts").await,
+        "{}",
+        logs(home.path())
+    );
 
     // The report job wrote the page and the CSV from that database.
     let page = std::fs::read_to_string(home.path().join("trendpipe/www/index.html")).unwrap();

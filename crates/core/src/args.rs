@@ -45,10 +45,11 @@ pub struct MongoArgs {
 /// `--db URL`, the SQL database.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DbArgs {
-    /// The SQL database: `sqlite:FILE` or `postgres://USER@HOST/DB` [env: DATABASE_URL;
-    /// default: sqlite:trendpipe.db]. A URL with a password must come from
-    /// DATABASE_URL or `database_url` in the configuration file, not from this flag.
-    #[arg(long, value_name = "URL")]
+    /// The SQL database: `sqlite:FILE` or `postgres://USER@HOST/DB`; `--db` alone
+    /// uses DATABASE_URL (or `database_url` in the configuration file) [default:
+    /// sqlite:trendpipe.db]. A URL with a password must come from there, not from this
+    /// flag, where `ps` and the shell history would show it.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
     pub db: Option<String>,
 }
 
