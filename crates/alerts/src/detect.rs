@@ -33,7 +33,9 @@
 //! - `cusum`: a one-sided CUSUM of the z-scores, each capped at `cusum_clip` (4) so
 //!   one outlier cannot fill it alone, with reference `cusum_k` (1.0) and decision
 //!   interval `cusum_h` (8): the slow slide that never crosses a point threshold. The
-//!   sum runs over the last `recent_points` points, restarting after each alert.
+//!   sum runs over the last `recent_points` points, restarting after each alert,
+//!   and only once the baseline covers the daily rhythm (a seasonal offset, or a
+//!   recent window of a day or more), lest the rhythm pass for a slide.
 //!
 //! and, in every case, the residual is at least `min_effect` (volume: 0.2 on the log
 //! scale, a 22% change; sentiment: 0.05 of compound), so that a statistically clear
@@ -109,6 +111,13 @@ pub struct Params {
     pub cusum_clip: f64,
     pub floor: f64,
     pub min_effect: f64,
+    pub spike_effect: f64,
+    /// A spike must also exceed this quantile of the absolute residuals of the last
+    /// `tail_age`, times `tail_factor`: on a heavy-tailed series, a jump as large as
+    /// those it makes every few days is no news.
+    pub tail_quantile: f64,
+    pub tail_factor: f64,
+    pub tail_age: Duration,
     pub cooldown: Duration,
 }
 
@@ -131,19 +140,30 @@ impl Params {
             cusum_clip: 4.0,
             floor: 0.05,
             min_effect: 0.2,
+            spike_effect: std::f64::consts::LN_2,
+            tail_quantile: 0.995,
+            tail_factor: 1.0,
+            tail_age: Duration::days(7),
             cooldown: Duration::hours(24),
         }
     }
 
     /// Defaults for mean sentiment per window.
     pub fn sentiment() -> Self {
-        Self { scale: Scale::Mean { sigma: 0.5 }, direction: Direction::Down, floor: 0.02, min_effect: 0.05, ..Self::volume() }
+        Self {
+            scale: Scale::Mean { sigma: 0.5 },
+            direction: Direction::Down,
+            floor: 0.02,
+            min_effect: 0.05,
+            spike_effect: 0.1,
+            ..Self::volume()
+        }
     }
 
     /// How much history before the first judged point a run must read for its
     /// judgements to equal those of a run over the whole history.
     pub fn context(&self) -> Duration {
-        self.lookback + self.recent_age * 3
+        self.lookback + self.recent_age * 3 + self.tail_age
     }
 
     fn transform(&self, v: f64) -> f64 {
@@ -325,7 +345,10 @@ pub fn detect(
         let sign = if up { 1.0 } else { -1.0 };
         let signed = |j: usize| memo[j].z.map(|z| z * sign);
         let mut found = None;
-        if z * sign >= params.z_spike {
+        if z * sign >= params.z_spike
+            && residual.abs() >= params.spike_effect
+            && !usual(params, &pts, &memo, i, residual)
+        {
             found = Some((Rule::Spike, z));
         } else if z * sign >= params.z_burst {
             let from = lo.max((i + 1).saturating_sub(params.burst_n));
@@ -334,7 +357,10 @@ pub fn detect(
                 found = Some((Rule::Burst, z));
             }
         }
-        if found.is_none() {
+        // Before the daily rhythm is known, a recent window shorter than a day rises
+        // and falls with it: the chart would take the rhythm for a slide.
+        let knows_the_day = against != Baseline::Recent || at - pts[first].at >= Duration::hours(23);
+        if found.is_none() && knows_the_day {
             let mut sum = 0.0f64;
             let mut best = 0.0f64;
             for j in (first..=i).rev() {
@@ -372,6 +398,22 @@ pub fn detect(
         });
     }
     out
+}
+
+/// Whether a residual this large is usual for the series: within `tail_factor` times
+/// the `tail_quantile` of the absolute residuals of the last `tail_age` (judged once
+/// there are 50 of them).
+fn usual(params: &Params, pts: &[Point], memo: &[Memo], i: usize, residual: f64) -> bool {
+    let from = pts[i].at - params.tail_age;
+    let mut past: Vec<f64> =
+        (0..i).rev().take_while(|&j| pts[j].at >= from).filter_map(|j| memo[j].residual.map(f64::abs)).collect();
+    if past.len() < 50 {
+        return false;
+    }
+    let k = ((past.len() - 1) as f64 * params.tail_quantile).round() as usize;
+    let k = k.min(past.len() - 1);
+    let (_, q, _) = past.select_nth_unstable_by(k, f64::total_cmp);
+    residual.abs() <= *q * params.tail_factor
 }
 
 /// The seasonal offset for `at` from its hour-of-week or hour-of-day bucket, after

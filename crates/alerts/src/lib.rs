@@ -252,7 +252,7 @@ async fn run_stdin(args: &Args, window_secs: i64, webhook: Option<&Webhook>) -> 
     for s in read.series.iter().filter(|s| metrics.contains(&s.key.metric)) {
         for d in judge(args, s, None, args.window.since) {
             let mut a = alert(s, &d);
-            if let Some((low, high)) = s.evidence.get(&d.at) {
+            if let Some((low, high)) = s.evidence.get(&d.at).filter(|_| args.evidence > 0) {
                 a.evidence = Some(if d.up { high.clone() } else { low.clone() });
             }
             alerts.push(a);

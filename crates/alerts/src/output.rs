@@ -76,8 +76,20 @@ pub enum Format {
     Csv,
 }
 
-const HEADERS: [&str; 12] =
-    ["metric", "direction", "source", "place", "trend", "at", "value", "baseline", "score", "posts", "method", "evidence"];
+const HEADERS: [&str; 12] = [
+    "metric",
+    "direction",
+    "source",
+    "place",
+    "trend",
+    "at",
+    "value",
+    "baseline",
+    "score",
+    "posts",
+    "method",
+    "evidence",
+];
 
 fn cells(a: &Alert) -> anyhow::Result<[String; 12]> {
     Ok([

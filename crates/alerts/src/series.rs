@@ -136,7 +136,11 @@ pub async fn read(
                             metric: Metric::Volume,
                             source: t.source.clone(),
                             place: t.place.id.clone(),
-                            trend: if t.key.is_empty() { trendpipe_core::key::trend_key(&t.name) } else { t.key.clone() },
+                            trend: if t.key.is_empty() {
+                                trendpipe_core::key::trend_key(&t.name)
+                            } else {
+                                t.key.clone()
+                            },
                         };
                         match t.volume {
                             Some(v) => {
@@ -158,7 +162,8 @@ pub async fn read(
         if let Some((reason, record)) = problem {
             log::warn!("line {line}: {reason}");
             read.rejected += 1;
-            let head = EntryHead { stage: "alerts", reason: &reason, rule: "schema", line: Some(line), at: now, run_id: None };
+            let head =
+                EntryHead { stage: "alerts", reason: &reason, rule: "schema", line: Some(line), at: now, run_id: None };
             quarantine.put_json(head, &serde_json::to_string(&record)?).await?;
         }
     }

@@ -175,8 +175,7 @@ pub async fn pending(sql: &Sql, since: DateTime<Utc>) -> anyhow::Result<Vec<(i64
     let mut out = Vec::with_capacity(rows.len());
     for (id, metric, direction, source, place, trend, at, value, baseline, score, posts, method, evidence) in rows {
         let metric = if metric == "volume" { Metric::Volume } else { Metric::Sentiment };
-        let direction =
-            if direction == "up" { crate::detect::Direction::Up } else { crate::detect::Direction::Down };
+        let direction = if direction == "up" { crate::detect::Direction::Up } else { crate::detect::Direction::Down };
         let evidence = match evidence {
             Some(text) => Some(serde_json::from_str(&text)?),
             None => None,
