@@ -3,8 +3,11 @@
 //! anomaly window, a penalty for each detection outside any window.
 //!
 //! ```text
-//! cargo run -p trendpipe-alerts --example eval -- [--seed N] [--trends N] [--grid]
+//! cargo run -p trendpipe-alerts --example eval -- [--seed N] [--trends N] [--grid] [--set param=value]
 //! ```
+//!
+//! `EVAL_VOLUME_STEP_MINUTES` changes the volume sampling (15 by default; 5 is the
+//! spacing of the public benchmark's tweet series).
 //!
 //! Each trend gets five weeks: a level that drifts (a random walk), a daily and a
 //! weekly rhythm, heavy-tailed noise (Student-t-like: a normal scaled by a random
@@ -83,7 +86,8 @@ fn poisson(rng: &mut StdRng, lambda: f64) -> f64 {
 fn case(rng: &mut StdRng, volume: bool) -> Case {
     let t0 = trendpipe_core::record::parse_time("2026-10-05T00:00:00Z").unwrap();
     let days = 35;
-    let step = if volume { Duration::minutes(15) } else { Duration::hours(1) };
+    let minutes = std::env::var("EVAL_VOLUME_STEP_MINUTES").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
+    let step = if volume { Duration::minutes(minutes) } else { Duration::hours(1) };
     let n = (Duration::days(days).num_seconds() / step.num_seconds()) as usize;
     let mut labels = Vec::new();
     if rng.random_bool(2.0 / 3.0) {

@@ -272,14 +272,16 @@ pub fn detect(
     prior: Option<&[DateTime<Utc>]>,
     emit_from: Option<DateTime<Utc>>,
 ) -> Vec<Detection> {
-    let mut pts: Vec<Point> = Vec::with_capacity(points.len());
-    for p in points.iter().filter(|p| p.value.is_finite()) {
+    let mut sorted: Vec<Point> = points.iter().filter(|p| p.value.is_finite()).copied().collect();
+    // Stable: of two points at the same time, the later one in the input stays last.
+    sorted.sort_by_key(|p| p.at);
+    let mut pts: Vec<Point> = Vec::with_capacity(sorted.len());
+    for p in sorted {
         match pts.last_mut() {
-            Some(last) if last.at == p.at => *last = *p,
-            _ => pts.push(*p),
+            Some(last) if last.at == p.at => *last = p,
+            _ => pts.push(p),
         }
     }
-    pts.sort_by_key(|p| p.at);
     let ys: Vec<f64> = pts.iter().map(|p| params.transform(p.value)).collect();
     let mut memo = vec![Memo::default(); pts.len()];
     let mut by_hour: Vec<Bucket> = vec![Bucket::new(); 24];
@@ -303,7 +305,7 @@ pub fn detect(
         }
         let first = lo.max(i.saturating_sub(params.recent_points));
         let recent = first..i;
-        if recent.len() < params.min_points.min(4).max(1) {
+        if recent.len() < params.min_points.clamp(1, 4) {
             continue;
         }
         window.clear();

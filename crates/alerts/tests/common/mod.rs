@@ -166,9 +166,13 @@ pub async fn load(sql: &Sql, records: &[Value]) {
     }
 }
 
+/// A stored alert: metric, direction, trend, place, time, method and score × 100.
+pub type Stored = (String, String, String, String, String, String, i64);
+
 /// The stored alerts, as comparable rows.
-pub async fn stored(sql: &Sql) -> Vec<(String, String, String, String, String, String, i64)> {
-    let rows: Vec<(String, String, String, String, DateTime<Utc>, String, f64)> = on!(sql, pool =>
+pub async fn stored(sql: &Sql) -> Vec<Stored> {
+    type Row = (String, String, String, String, DateTime<Utc>, String, f64);
+    let rows: Vec<Row> = on!(sql, pool =>
         sqlx::query_as("SELECT metric, direction, trend_key, place, at, method, score FROM alerts ORDER BY at, metric, trend_key")
             .fetch_all(pool).await.unwrap());
     rows.into_iter()
