@@ -38,7 +38,8 @@
 //!   it makes every few days is no news;
 //! - `cusum`: a one-sided CUSUM of the z-scores, each capped at `cusum_clip` (3) so
 //!   one outlier cannot fill it alone, with reference `cusum_k` (1.0) and decision
-//!   interval `cusum_h` (8): the slow slide that never crosses a point threshold. The
+//!   interval `cusum_h` (volume 12, sentiment 8; volumes drift more): the slow slide
+//!   that never crosses a point threshold. The
 //!   sum runs over the last `recent_points` points, restarting after each alert,
 //!   and only once the baseline covers the daily rhythm (a seasonal offset, or a
 //!   recent window of a day or more), lest the rhythm pass for a slide.
@@ -146,7 +147,7 @@ impl Params {
             burst_m: 3,
             burst_n: 5,
             cusum_k: 1.0,
-            cusum_h: 8.0,
+            cusum_h: 12.0,
             cusum_clip: 3.0,
             floor: 0.05,
             min_effect: 0.2,
@@ -166,6 +167,7 @@ impl Params {
             floor: 0.02,
             min_effect: 0.05,
             spike_effect: 0.1,
+            cusum_h: 8.0,
             ..Self::volume()
         }
     }

@@ -84,18 +84,19 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "28d", value_parser = duration_arg)]
     pub lookback: Duration,
 
-    /// A point whose robust z-score reaches this raises an alert alone.
-    #[arg(long, value_name = "Z", default_value_t = 5.0)]
-    pub z_spike: f64,
+    /// A point whose robust z-score reaches this raises an alert alone [default: 5].
+    #[arg(long, value_name = "Z")]
+    pub z_spike: Option<f64>,
 
-    /// Three of the last five points at this robust z-score or beyond raise an alert.
-    #[arg(long, value_name = "Z", default_value_t = 3.0)]
-    pub z_burst: f64,
+    /// Three of the last five points at this robust z-score or beyond raise an alert
+    /// [default: 3].
+    #[arg(long, value_name = "Z")]
+    pub z_burst: Option<f64>,
 
     /// The CUSUM's decision interval: a slow slide raises an alert when the sum of
-    /// its z-scores (less 1 each) reaches this.
-    #[arg(long, value_name = "H", default_value_t = 8.0)]
-    pub cusum_h: f64,
+    /// its z-scores (less 1 each) reaches this [default: 12 for volume, 8 for sentiment].
+    #[arg(long, value_name = "H")]
+    pub cusum_h: Option<f64>,
 
     /// Evidence for a sentiment alert: this many of the window's most negative posts
     /// (most positive for a rise).
@@ -159,9 +160,9 @@ impl Args {
             direction: self.direction.unwrap_or(base.direction),
             cooldown: self.cooldown,
             lookback: self.lookback,
-            z_spike: self.z_spike,
-            z_burst: self.z_burst,
-            cusum_h: self.cusum_h,
+            z_spike: self.z_spike.unwrap_or(base.z_spike),
+            z_burst: self.z_burst.unwrap_or(base.z_burst),
+            cusum_h: self.cusum_h.unwrap_or(base.cusum_h),
             ..base
         }
     }
