@@ -46,15 +46,18 @@ pub struct Args {
     #[command(flatten)]
     pub db: DbArgs,
 
-    /// Where the series come from [default: db when --db is given, else stdin].
+    /// Where the series come from [default: db when --db is given, else stdin]. With
+    /// db and no --since, the points from two days before the latest one the previous
+    /// run judged are judged (late data included); earlier points are context, and the
+    /// alerts already stored stand.
     #[arg(long, value_enum, value_name = "FROM")]
     pub from: Option<Input>,
 
     #[command(flatten)]
     pub reject: RejectArgs,
 
-    /// Only alerts at or after this time are raised; earlier points are context.
-    /// [SQL default: two days before the latest point the previous run judged.]
+    // --since: only alerts at or after it are raised, earlier points are context;
+    // --until: points at or after it are not read.
     #[command(flatten)]
     pub window: WindowArgs,
 
@@ -80,7 +83,7 @@ pub struct Args {
     pub cooldown: Duration,
 
     /// How far back the seasonal (same hour of the day or week) baseline looks. A
-    /// run reads this much history, plus six days, before its first judged point.
+    /// run reads this much history, plus thirteen days, before its first judged point.
     #[arg(long, value_name = "DURATION", default_value = "28d", value_parser = duration_arg)]
     pub lookback: Duration,
 
