@@ -505,6 +505,37 @@ mod tests {
     }
 
     #[test]
+    fn a_run_from_a_later_start_with_the_stored_alerts_judges_as_the_whole_history_does() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        // Six weeks of 15-minute volumes with a rhythm, noise and a few surges.
+        let values: Vec<f64> = (0..42 * 96)
+            .map(|i| {
+                let season = 0.6 * (std::f64::consts::TAU * i as f64 / 96.0).sin();
+                let surge = if rng.random_bool(0.002) { 2.0 } else { 0.0 };
+                (7.0 + season + surge + 0.15 * (rng.random::<f64>() - 0.5)).exp()
+            })
+            .collect();
+        let points = series(&values, 15);
+        let mut p = Params::volume();
+        p.direction = Direction::Both;
+        // A shorter lookback, so that the later runs really start after the first point.
+        p.lookback = Duration::days(7);
+        let whole = detect(&points, &p, None, None);
+        assert!(whole.len() >= 3, "{whole:?}");
+        for start in [25 * 96, 30 * 96 + 17, 41 * 96] {
+            let emit = points[start].at;
+            let first = points.partition_point(|q| q.at < emit - p.context());
+            assert!(first > 0);
+            let before: Vec<_> = whole.iter().filter(|d| d.at < emit).map(|d| d.at).collect();
+            let later = detect(&points[first..], &p, Some(&before), Some(emit));
+            let expected: Vec<_> = whole.iter().filter(|d| d.at >= emit).map(|d| (d.at, d.rule, d.score)).collect();
+            let got: Vec<_> = later.iter().map(|d| (d.at, d.rule, d.score)).collect();
+            assert_eq!(got, expected, "from point {start}");
+        }
+    }
+
+    #[test]
     fn direction_filters_and_cooldown_silences_the_episode() {
         let mut v = vec![100.0; 40];
         for x in v.iter_mut().skip(20) {
