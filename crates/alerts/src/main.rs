@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    trendpipe_core::cli::main("alerts", trendpipe_alerts::run)
+}
