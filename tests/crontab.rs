@@ -204,6 +204,9 @@ async fn every_job_of_the_example_crontab_runs_in_order_and_fills_the_database()
         logs(home.path())
     );
 
+    // One snapshot is no history: nothing to judge, so no alert and a quiet exit.
+    assert_eq!(count("SELECT count(*) FROM alerts").await, 0);
+
     // The report job wrote the page and the CSV from that database.
     let page = std::fs::read_to_string(home.path().join("trendpipe/www/index.html")).unwrap();
     let top = want.iter().max_by_key(|(_, v)| **v).unwrap().0.split_once('|').unwrap().1.to_owned();
@@ -226,7 +229,7 @@ fn logs(home: &Path) -> String {
 }
 
 fn assert_job_logs_exist(home: &Path) {
-    for log in ["fetch.log", "load.log", "report.log"] {
+    for log in ["fetch.log", "load.log", "alerts.log", "report.log"] {
         assert!(home.join("trendpipe").join(log).exists(), "{log} was written");
     }
 }
