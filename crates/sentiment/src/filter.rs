@@ -107,14 +107,7 @@ pub struct Annotation<'a> {
 
 impl Annotation<'static> {
     pub fn new(model: Model, s: &Scores) -> Self {
-        Self {
-            model: model.name(),
-            compound: s.compound,
-            pos: s.pos,
-            neu: s.neu,
-            neg: s.neg,
-            label: label(s.compound),
-        }
+        Self { model: model.name(), compound: s.compound, pos: s.pos, neu: s.neu, neg: s.neg, label: label(s.compound) }
     }
 }
 
@@ -321,10 +314,16 @@ struct Done {
 }
 
 /// Scores a slice of lines (each its number and range in `text`) into `bytes`.
-fn process_chunk(scorer: &Scorer, text: &str, lines: &[(u64, Range<usize>)], bytes: &mut Vec<u8>) -> anyhow::Result<Done> {
+fn process_chunk(
+    scorer: &Scorer,
+    text: &str,
+    lines: &[(u64, Range<usize>)],
+    bytes: &mut Vec<u8>,
+) -> anyhow::Result<Done> {
     let mut done = Done::default();
     for (line, range) in lines {
-        let record = text.get(range.clone()).ok_or_else(|| anyhow::anyhow!("line {line}: lost its place in the window"))?;
+        let record =
+            text.get(range.clone()).ok_or_else(|| anyhow::anyhow!("line {line}: lost its place in the window"))?;
         if let Err(bad) = process_line(scorer, *line, record, bytes, &mut done.counts)? {
             done.rejects.push(bad);
         }
@@ -458,7 +457,11 @@ pub async fn filter(
         let done = current.done;
         let recycled = std::mem::take(&mut spare);
         let (scored, next) = score_window(scorer, &current, &mut buffers, || {
-            if done { Ok(Window { done: true, ..Window::default() }) } else { read_window(&mut reader, window_records, recycled) }
+            if done {
+                Ok(Window { done: true, ..Window::default() })
+            } else {
+                read_window(&mut reader, window_records, recycled)
+            }
         });
         let (filled, d) = scored?;
         counts.add(d.counts);
@@ -669,13 +672,18 @@ mod tests {
         let good = r#"{"model":"vader-en","compound":0.7003,"pos":1.0,"neu":0.0,"neg":0.0,"label":"positive"}"#;
         let bad = r#"{"model":"vader-en","compound":-0.5423,"pos":0.0,"neu":0.0,"neg":1.0,"label":"negative"}"#;
         let want = [
-            format!(r#"{{ "kind" : "post", "text":"good \u0067ood", "x":1.50, "big": 123456789012345678901234 ,"sentiment":{good}}}"#),
+            format!(
+                r#"{{ "kind" : "post", "text":"good \u0067ood", "x":1.50, "big": 123456789012345678901234 ,"sentiment":{good}}}"#
+            ),
             trend.to_owned(),
             format!(r#"{{"kind":"post","sentiment":{bad},"text":"bad","sentiment":{bad}}}"#),
             not_text.to_owned(),
         ];
         assert_eq!(String::from_utf8(out).unwrap(), want.join("\n") + "\n");
         let rejects = std::fs::read_to_string(dir.path().join("r.ndjson")).unwrap();
-        assert!(rejects.contains("expected a JSON object, found an array") && rejects.contains("\"line\":6"), "{rejects}");
+        assert!(
+            rejects.contains("expected a JSON object, found an array") && rejects.contains("\"line\":6"),
+            "{rejects}"
+        );
     }
 }
