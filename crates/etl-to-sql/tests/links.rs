@@ -163,3 +163,55 @@ async fn postgres_keeps_the_links_of_the_latest_observation_of_each_post() {
 async fn the_postgres_copy_path_and_the_generic_statements_store_the_same_links() {
     both_paths_store_the_same_links(&fresh_postgres().await, &fresh_postgres().await).await;
 }
+
+/// Stores the records of `input` in MongoDB's `posts` as ingested at `at`.
+async fn store(mongo: &trendpipe_core::mongo::Mongo, input: &str, at: chrono::DateTime<chrono::Utc>) {
+    let docs: Vec<_> = input
+        .lines()
+        .map(|line| {
+            let mut doc = trendpipe_core::mongo::to_document(&serde_json::from_str(line).unwrap()).unwrap();
+            trendpipe_core::mongo::stamp_ingested(&mut doc, at);
+            doc
+        })
+        .collect();
+    mongo.collection(trendpipe_core::mongo::POSTS).insert_many(docs).await.unwrap();
+}
+
+fn etl_from_mongo(dir: &std::path::Path, db: &str, uri: &str, database: &str) {
+    let out = Command::cargo_bin("etl-to-sql")
+        .unwrap()
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("DATABASE_URL", db)
+        .env("MONGODB_URI", uri)
+        .env("MONGODB_DATABASE", database)
+        .env_remove("TRENDPIPE_CONFIG")
+        .args(["--from", "mongo"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("2 posts by 1 authors"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
+async fn an_incremental_load_from_mongo_keeps_the_links_of_the_latest_observation() {
+    let uri = std::env::var("TRENDPIPE_TEST_MONGODB_URI")
+        .expect("TRENDPIPE_TEST_MONGODB_URI must name the test MongoDB server (scripts/test.sh sets it)");
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let database = format!("links_{}_{nanos}", std::process::id());
+    let mongo = trendpipe_core::mongo::Mongo::connect(&uri, Some(&database), "links-test").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("links.db").display());
+    let now = chrono::Utc::now();
+    store(&mongo, &first_load(), now - chrono::Duration::seconds(10)).await;
+    etl_from_mongo(dir.path(), &db, &uri, &database);
+    assert_eq!(links(&db).await, EXPECTED_AFTER_FIRST);
+    // Only what came in since the watermark is read again.
+    store(&mongo, &second_load(), now).await;
+    etl_from_mongo(dir.path(), &db, &uri, &database);
+    assert_eq!(links(&db).await, EXPECTED_AFTER_SECOND);
+    mongo.database().drop().await.unwrap();
+    mongo.shutdown().await;
+}

@@ -44,6 +44,7 @@
 //! Python build's (Unicode 14 for CPython 3.11); only code points assigned
 //! since then can decompose differently.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock};
@@ -53,9 +54,9 @@ use unicode_normalization::UnicodeNormalization;
 use smallvec::SmallVec;
 
 use super::lexicon::{self, FxBuild, LexiconError, WordMap};
-use super::rules::{Booster, Dialect, Keyword, but_check};
+use super::rules::{Booster, Dialect, Keyword};
 use super::text::py_split;
-use super::{INLINE_TOKENS, Scores, Sentiments, Token, Tokens, lexicon_len, score_valence, valence_at};
+use super::{INLINE_TOKENS, Language, Scores, Token, Tokens, lexicon_len, polarity_scores};
 
 /// LeIA's word lexicon (about 7,450 entries, translated from VADER's).
 pub const BUILTIN_LEXICON: &str = include_str!("../../data/leia/vader_lexicon_ptbr.txt");
@@ -196,7 +197,7 @@ const KEYWORDS: [(&str, Keyword); 5] = [
 ];
 
 /// LeIA's accent removal: NFKD, then every non-ASCII code point dropped.
-pub fn fold(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn fold(text: &str) -> Cow<'_, str> {
     if text.is_ascii() { text.into() } else { text.nfkd().filter(char::is_ascii).collect::<String>().into() }
 }
 
@@ -288,35 +289,45 @@ impl SentimentIntensityAnalyzer {
 
     /// Scores `text`. Never panics; cost is linear in the length of the text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
-        let text = fold(text);
+        polarity_scores(&*self.dialect, &self.lexicon, text)
+    }
+}
+
+/// How LeIA reads Portuguese text: accents removed, one-character tokens
+/// dropped, listed punctuation runs stripped; booster phrases of its own and
+/// no English-only rule; and each token scored in the context of the first
+/// token written the same way.
+impl Language for Portuguese {
+    type Rules = Self;
+
+    #[inline]
+    fn rules(&self) -> &Self {
+        self
+    }
+
+    fn prepare<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        fold(text)
+    }
+
+    fn tokens<'a>(&self, text: &'a str, words: &WordMap) -> Tokens<'a> {
         // The scan of a field holds for the token stripped from it, as
         // stripping removes only punctuation.
         let mut tokens = Tokens::new();
         tokens.extend(
-            py_split(&text)
+            py_split(text)
                 .filter(|(field, _)| field.len() > 1)
-                .map(|(field, scan)| Token::new::<Portuguese>(strip_token(field), scan, &self.lexicon)),
+                .map(|(field, scan)| Token::new::<Portuguese>(strip_token(field), scan, words)),
         );
-        if tokens.is_empty() {
-            return Scores::NEUTRAL_EMPTY;
-        }
+        tokens
+    }
 
-        let shouted = tokens.iter().filter(|t| t.upper).count();
-        let cap_diff = shouted > 0 && shouted < tokens.len();
+    #[inline]
+    fn modifier_only(tokens: &[Token<'_>], i: usize) -> bool {
+        tokens[i].booster().is_some()
+    }
 
-        let dialect = &*self.dialect;
-        let first = first_occurrences(&tokens);
-        let mut sentiments = Sentiments::with_capacity(tokens.len());
-        for (k, token) in tokens.iter().enumerate() {
-            let modifier_only = token.booster().is_some();
-            sentiments.push(if modifier_only { 0.0 } else { valence_at(dialect, &tokens, first[k], cap_diff) });
-        }
-
-        if let Some(but_index) = tokens.iter().position(|t| t.keyword() == Keyword::But) {
-            but_check(&mut sentiments, but_index);
-        }
-
-        score_valence(&sentiments, &text)
+    fn contexts(tokens: &[Token<'_>]) -> Option<SmallVec<[usize; INLINE_TOKENS]>> {
+        Some(first_occurrences(tokens))
     }
 }
 

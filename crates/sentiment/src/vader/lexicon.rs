@@ -6,9 +6,9 @@
 //! lower-casing them, so a key containing uppercase letters (`:D` in the
 //! stock lexicon) can never match, and mirroring that is part of parity.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+
+use hashbrown::HashMap;
 
 use super::rules::{Booster, Keyword};
 use super::text::is_py_space;
@@ -43,68 +43,11 @@ impl fmt::Display for LexiconError {
 
 impl std::error::Error for LexiconError {}
 
-/// A small multiplicative hasher (the rustc "Fx" scheme). Lexicon lookups
+/// The hasher of every table here: rustc's "Fx" scheme. Lexicon lookups
 /// dominate the per-token cost and the keys are fixed, trusted data, so
 /// SipHash's flooding resistance buys nothing here.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher {
-    hash: u64,
-}
+pub(crate) type FxBuild = rustc_hash::FxBuildHasher;
 
-const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut buf = [0u8; 8];
-            buf.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(buf));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            // Assembled byte by byte (the same little-endian value): copying
-            // a slice of variable length into a buffer is a memcpy call.
-            let tail = rest.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-            self.add(tail ^ ((rest.len() as u64) << 59));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 /// What a lower-cased word means to the rules. The lexicon and the dialect's
 /// modifier words share one map so that a token costs a single lookup, made
 /// once when the token is read, instead of one per table and per rule that
@@ -152,26 +95,16 @@ impl WordInfo {
 
 /// The word table: lexicon entries and the dialect's modifier words.
 ///
-/// Nearly every token is looked up, most of them are not in the table, and
-/// the lookups are random, so the layout is chosen for cache misses rather
-/// than generality. Keys of up to [`INLINE_KEY`] bytes (all but a few dozen
-/// of VADER's 7,500) are stored inline in 32-byte entries, so a hit touches
-/// one cache line and compares two integers instead of following a pointer
-/// to the key and calling `memcmp`. The entries are reached through an open
-/// addressing index of 4-byte slots (64 KB for the stock lexicon) that also
-/// holds a few hash bits per slot, so a word that is not in the table is
-/// usually rejected without touching any entry. Longer keys live in an
-/// ordinary map; tokens that long are rare.
+/// Nearly every token is looked up and most of them are not in the table.
+/// Keys of up to [`INLINE_KEY`] bytes (all but a few dozen of VADER's 7,500)
+/// are packed into two integers ([`Key`]), so a lookup hashes and compares
+/// two integers instead of a string, and an ASCII token with capitals is
+/// lower-cased on them without a copy; a `hashbrown` bucket holds the packed
+/// key and its value in 32 bytes. Longer keys live in a map of strings;
+/// tokens that long are rare.
 #[derive(Clone, Default)]
 pub(crate) struct WordMap {
-    /// In insertion order; entries are updated in place and never removed.
-    entries: Vec<Entry>,
-    /// `0` for a free slot, else the entry's index plus one in the bits of
-    /// `index_mask` and hash bits above them. The length is zero or a
-    /// power of two at least twice the number of entries.
-    slots: Vec<u32>,
-    /// The slot bits that hold the index.
-    index_mask: u32,
+    short: HashMap<Key, WordInfo, FxBuild>,
     long: HashMap<Box<str>, WordInfo, FxBuild>,
 }
 
@@ -183,6 +116,14 @@ pub(crate) const INLINE_KEY: usize = 15;
 /// distinct keys (the length tells a trailing NUL byte from padding).
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Key([u64; 2]);
+
+impl std::hash::Hash for Key {
+    /// One well-mixed word ([`Key::mix`]) for the Fx hasher to place.
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.mix());
+    }
+}
 
 impl Key {
     #[inline]
@@ -228,18 +169,10 @@ impl Key {
     /// A folded 64x64->128-bit multiply, which mixes every key bit into
     /// both halves of the result.
     #[inline]
-    fn hash(self) -> u64 {
+    fn mix(self) -> u64 {
         let product = u128::from(self.0[0] ^ 0x243f_6a88_85a3_08d3) * u128::from(self.0[1] ^ 0x1319_8a2e_0370_7344);
         (product as u64) ^ ((product >> 64) as u64)
     }
-}
-
-/// A key and its value in 32 bytes: half a cache line, never straddling one.
-#[derive(Clone, Copy)]
-#[repr(align(32))]
-struct Entry {
-    key: Key,
-    info: WordInfo,
 }
 
 impl WordMap {
@@ -247,7 +180,7 @@ impl WordMap {
     #[inline]
     pub(crate) fn get(&self, word: &str) -> Option<WordInfo> {
         match Key::new(word.as_bytes()) {
-            Some(key) => self.find(key).map(|index| self.entries[index].info),
+            Some(key) => self.short.get(&key).copied(),
             None => self.long.get(word).copied(),
         }
     }
@@ -260,9 +193,7 @@ impl WordMap {
     pub(crate) fn get_ascii_lowercase(&self, word: &str, upper: bool) -> Option<WordInfo> {
         debug_assert!(word.is_ascii());
         match Key::new(word.as_bytes()) {
-            Some(key) => {
-                self.find(if upper { key.ascii_lowercase() } else { key }).map(|index| self.entries[index].info)
-            }
+            Some(key) => self.short.get(&if upper { key.ascii_lowercase() } else { key }).copied(),
             None if upper => self.long.get(word.to_ascii_lowercase().as_str()).copied(),
             None => self.long.get(word).copied(),
         }
@@ -271,86 +202,18 @@ impl WordMap {
     /// Applies `f` to the entry of `word`, created empty (no valence, not a
     /// booster, not a negation) if absent.
     pub(crate) fn update<R>(&mut self, word: &str, f: impl FnOnce(&mut WordInfo) -> R) -> R {
-        let Some(key) = Key::new(word.as_bytes()) else {
-            return f(self.long.entry(word.into()).or_default());
-        };
-        let index = match self.find(key) {
-            Some(index) => index,
-            None => {
-                if (self.entries.len() + 1) * 2 > self.slots.len() {
-                    self.grow();
-                }
-                self.entries.push(Entry { key, info: WordInfo::default() });
-                let index = self.entries.len() - 1;
-                self.place(key, index);
-                index
-            }
-        };
-        f(&mut self.entries[index].info)
+        match Key::new(word.as_bytes()) {
+            Some(key) => f(self.short.entry(key).or_default()),
+            None => f(self.long.entry(word.into()).or_default()),
+        }
     }
 
     /// Every entry's value, in no particular order.
     pub(crate) fn values(&self) -> impl Iterator<Item = WordInfo> + '_ {
-        self.entries.iter().map(|e| e.info).chain(self.long.values().copied())
-    }
-
-    /// Index of `key`'s entry, if present.
-    #[inline]
-    fn find(&self, key: Key) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let hash = key.hash();
-        let mask = self.slots.len() - 1;
-        let tag = self.tag(hash);
-        let mut pos = hash as usize & mask;
-        loop {
-            let slot = self.slots[pos];
-            if slot == 0 {
-                return None;
-            }
-            if slot & !self.index_mask == tag {
-                let index = (slot & self.index_mask) as usize - 1;
-                if self.entries.get(index).is_some_and(|e| e.key == key) {
-                    return Some(index);
-                }
-            }
-            pos = (pos + 1) & mask;
-        }
-    }
-
-    /// The hash bits kept in a slot above the index. The slot position uses
-    /// the low bits of the hash, so these come from the top.
-    #[inline]
-    fn tag(&self, hash: u64) -> u32 {
-        ((hash >> 32) as u32) & !self.index_mask
-    }
-
-    /// Records entry `index` in the first free slot of `key`'s probe
-    /// sequence. There always is one: the table is at most half full.
-    fn place(&mut self, key: Key, index: usize) {
-        let hash = key.hash();
-        let mask = self.slots.len() - 1;
-        let mut pos = hash as usize & mask;
-        while self.slots[pos] != 0 {
-            pos = (pos + 1) & mask;
-        }
-        // At most half of the 2^32 slots a u32 index can address are used,
-        // so `index + 1` fits.
-        self.slots[pos] = self.tag(hash) | (index as u32 + 1);
-    }
-
-    /// Doubles the index (or creates it) and re-places every entry.
-    fn grow(&mut self) {
-        let len = (self.slots.len() * 2).max(64);
-        // `entries + 1 <= len / 2` fits in log2(len) bits.
-        self.index_mask = u32::try_from(len - 1).unwrap_or(u32::MAX);
-        self.slots = vec![0; len];
-        for index in 0..self.entries.len() {
-            self.place(self.entries[index].key, index);
-        }
+        self.short.values().chain(self.long.values()).copied()
     }
 }
+
 pub(crate) type EmojiMap = HashMap<char, Box<str>, FxBuild>;
 
 /// Python's `str.strip()` with no argument.

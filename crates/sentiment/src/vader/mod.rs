@@ -8,7 +8,8 @@
 //! from Rust's tables, which can be newer than the Python build's, so words
 //! written with characters assigned after Unicode 14 may case differently.
 //!
-//! The word-level rules are generic over the word tables of a dialect, so
+//! The analysis is written once, generic over a `Language`: how its text is
+//! read into tokens and which word tables and rule variants apply, so
 //! [`leia`], the Brazilian Portuguese adaptation, runs on the same code.
 //!
 //! ```
@@ -73,10 +74,105 @@ pub struct SentimentIntensityAnalyzer {
     // Shared so that `new()` and `clone()` are cheap; extending a lexicon
     // copies it first if another analyser still uses it.
     lexicon: Arc<WordMap>,
-    emojis: Arc<EmojiMap>,
+    english: Arc<EnglishText>,
+}
+
+/// How VADER reads English text: emoji replaced by their descriptions, the
+/// text split on white space, punctuation stripped from the tokens; then the
+/// English rules.
+#[derive(Default)]
+struct EnglishText {
+    emojis: EmojiMap,
     /// Whether some emoji key is ASCII; when none is (the stock lexicon),
     /// ASCII characters skip the emoji lookup.
     ascii_emoji: bool,
+}
+
+/// What a language brings to the rules, which `polarity_scores` applies
+/// the same way to every language: how its text is read into tokens, and
+/// which of VADER's rule variants it follows.
+trait Language {
+    /// The tables and switches of the word-level rules.
+    type Rules: Dialect;
+    fn rules(&self) -> &Self::Rules;
+    /// The text as the rules read it.
+    fn prepare<'t>(&self, text: &'t str) -> Cow<'t, str>;
+    /// The tokens of the prepared text, each looked up once in `words`.
+    fn tokens<'a>(&self, text: &'a str, words: &WordMap) -> Tokens<'a>;
+    /// Whether the token at `i` only modifies the words after it and scores
+    /// nothing itself.
+    fn modifier_only(tokens: &[Token<'_>], i: usize) -> bool;
+    /// For each token, the index of the token in whose context it is scored,
+    /// when that is not its own.
+    fn contexts(tokens: &[Token<'_>]) -> Option<SmallVec<[usize; INLINE_TOKENS]>>;
+}
+
+impl Language for EnglishText {
+    type Rules = English;
+
+    #[inline]
+    fn rules(&self) -> &English {
+        &English
+    }
+
+    fn prepare<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        self.replace_emoji(text)
+    }
+
+    fn tokens<'a>(&self, text: &'a str, words: &WordMap) -> Tokens<'a> {
+        // Extended in place rather than collected, which would move the
+        // inline array.
+        let mut tokens = Tokens::new();
+        tokens.extend(
+            py_split(text)
+                .map(|(raw, scan)| Token::new::<English>(strip_punc_if_word(raw, scan.has(NON_ASCII)), scan, words)),
+        );
+        tokens
+    }
+
+    #[inline]
+    fn modifier_only(tokens: &[Token<'_>], i: usize) -> bool {
+        let token = &tokens[i];
+        token.booster().is_some()
+            || (token.keyword() == Keyword::Kind && tokens.get(i + 1).is_some_and(|t| t.keyword() == Keyword::Of))
+    }
+
+    #[inline]
+    fn contexts(_: &[Token<'_>]) -> Option<SmallVec<[usize; INLINE_TOKENS]>> {
+        None
+    }
+}
+
+/// Scores `text` in `language` with the word table `words`: the one analysis
+/// both languages run. Never panics; cost is linear in the length of the text.
+fn polarity_scores<L: Language>(language: &L, words: &WordMap, text: &str) -> Scores {
+    let text = language.prepare(text);
+    let tokens = language.tokens(&text, words);
+    if tokens.is_empty() {
+        return Scores::NEUTRAL_EMPTY;
+    }
+
+    // Capitals only count as emphasis when some, but not all, tokens are
+    // shouted.
+    let shouted = tokens.iter().filter(|t| t.upper).count();
+    let cap_diff = shouted > 0 && shouted < tokens.len();
+
+    let contexts = L::contexts(&tokens);
+    let mut sentiments = Sentiments::with_capacity(tokens.len());
+    for i in 0..tokens.len() {
+        let at = contexts.as_ref().map_or(i, |c| c[i]);
+        sentiments.push(if L::modifier_only(&tokens, i) {
+            0.0
+        } else {
+            valence_at(language.rules(), &tokens, at, cap_diff)
+        });
+    }
+
+    if let Some(but_index) = tokens.iter().position(|t| t.keyword() == Keyword::But) {
+        but_check(&mut sentiments, but_index);
+    }
+
+    score_valence(&sentiments, &text)
 }
 
 /// Shorter name for [`SentimentIntensityAnalyzer`].
@@ -86,7 +182,7 @@ impl fmt::Debug for SentimentIntensityAnalyzer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SentimentIntensityAnalyzer")
             .field("lexicon_entries", &self.lexicon_len())
-            .field("emoji_entries", &self.emojis.len())
+            .field("emoji_entries", &self.english.emojis.len())
             .finish()
     }
 }
@@ -172,8 +268,9 @@ impl SentimentIntensityAnalyzer {
     pub fn with_lexicon(lexicon_text: &str, emoji_text: &str) -> Result<Self, LexiconError> {
         let mut analyzer = Self::empty();
         analyzer.extend_lexicon(lexicon_text)?;
-        analyzer.emojis = Arc::new(lexicon::parse_emoji(emoji_text)?);
-        analyzer.ascii_emoji = analyzer.emojis.keys().any(char::is_ascii);
+        let emojis = lexicon::parse_emoji(emoji_text)?;
+        let ascii_emoji = emojis.keys().any(char::is_ascii);
+        analyzer.english = Arc::new(EnglishText { emojis, ascii_emoji });
         Ok(analyzer)
     }
 
@@ -181,7 +278,7 @@ impl SentimentIntensityAnalyzer {
     fn empty() -> Self {
         let mut words = WordMap::default();
         add_english_modifiers(&mut words);
-        Self { lexicon: Arc::new(words), emojis: Arc::new(EmojiMap::default()), ascii_emoji: false }
+        Self { lexicon: Arc::new(words), english: Arc::new(EnglishText::default()) }
     }
 
     /// Adds or overrides word entries from text in the word-lexicon format
@@ -210,37 +307,11 @@ impl SentimentIntensityAnalyzer {
 
     /// Scores `text`. Never panics; cost is linear in the length of the text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
-        let text = self.replace_emoji(text);
-        // Extended in place rather than collected, which would move the
-        // inline array.
-        let mut tokens = Tokens::new();
-        tokens.extend(py_split(&text).map(|(raw, scan)| {
-            Token::new::<English>(strip_punc_if_word(raw, scan.has(NON_ASCII)), scan, &self.lexicon)
-        }));
-        if tokens.is_empty() {
-            return Scores::NEUTRAL_EMPTY;
-        }
-
-        // Capitals only count as emphasis when some, but not all, tokens are
-        // shouted.
-        let shouted = tokens.iter().filter(|t| t.upper).count();
-        let cap_diff = shouted > 0 && shouted < tokens.len();
-
-        let mut sentiments = Sentiments::with_capacity(tokens.len());
-        for i in 0..tokens.len() {
-            let token = &tokens[i];
-            let modifier_only = token.booster().is_some()
-                || (token.keyword() == Keyword::Kind && tokens.get(i + 1).is_some_and(|t| t.keyword() == Keyword::Of));
-            sentiments.push(if modifier_only { 0.0 } else { valence_at(&English, &tokens, i, cap_diff) });
-        }
-
-        if let Some(but_index) = tokens.iter().position(|t| t.keyword() == Keyword::But) {
-            but_check(&mut sentiments, but_index);
-        }
-
-        score_valence(&sentiments, &text)
+        polarity_scores(&*self.english, &self.lexicon, text)
     }
+}
 
+impl EnglishText {
     /// Replaces every emoji code point by its description. The reference
     /// inserts a space before a description unless the previous character
     /// was an ASCII space, but none after it, so "😀a" reads "grinning facea".
@@ -532,6 +603,6 @@ mod tests {
         assert_eq!(analyzer.lexicon_valence("good"), Some(1.9));
         assert_eq!(SentimentIntensityAnalyzer::new().lexicon_len(), analyzer.lexicon_len());
         // Only the 1,212 single-code-point keys of 3,570 can ever match.
-        assert_eq!(analyzer.emojis.len(), 1212);
+        assert_eq!(analyzer.english.emojis.len(), 1212);
     }
 }
