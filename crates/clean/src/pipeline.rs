@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
-use trendpipe_core::ndjson::LineError;
+use trendpipe_core::ndjson::{LineError, NdjsonReader};
 
-use crate::fast::{Line, Lines};
-use crate::rules::{Options, Preparer, Ready};
+use crate::prepare::{Preparer, Ready};
+use crate::rule::Options;
 
 /// Lines per batch: enough to make a hand-off between threads cheap, few enough to
 /// keep the batches in flight small.
@@ -45,9 +45,10 @@ pub struct Entry {
 pub struct Batch {
     /// The text of the lines, one after the other.
     pub text: String,
-    /// The JSON text of the fast-path trends (see [`Ready::Trend`]), shared with
-    /// their records until they are written.
-    pub heads: Arc<String>,
+    /// The JSON text of the trends read from their fields (see
+    /// [`crate::prepare::TrendOut::Text`]), shared with their records until they are
+    /// written.
+    pub heads: Arc<Vec<u8>>,
     pub entries: Vec<Entry>,
     /// The read error that ended the input after these lines, if one did.
     pub error: Option<std::io::Error>,
@@ -132,18 +133,20 @@ impl Pipeline {
 
 /// The reader: lines into batches, dealt to the workers in turn.
 fn read<R: BufRead>(input: R, workers: Vec<SyncSender<Batch>>, reuse: Receiver<Batch>, batch_lines: usize) {
-    let mut lines = Lines::new(input);
+    let mut lines = NdjsonReader::new(input);
     for turn in 0.. {
         let mut batch = reuse.try_recv().unwrap_or_default();
         let mut done = false;
         while batch.lines.len() < batch_lines && batch.text.len() < BATCH_BYTES {
-            match lines.next_line() {
-                Ok(Some((line, bytes, Line::Text(text)))) => {
-                    let start = batch.text.len();
-                    batch.text.push_str(text);
-                    batch.lines.push((line, bytes, Ok(start..batch.text.len())));
+            match lines.next_raw() {
+                Ok(Some(raw)) => {
+                    let range = raw.text.map(|text| {
+                        let start = batch.text.len();
+                        batch.text.push_str(text);
+                        start..batch.text.len()
+                    });
+                    batch.lines.push((raw.line, raw.bytes, range));
                 }
-                Ok(Some((line, bytes, Line::Bad(bad)))) => batch.lines.push((line, bytes, Err(bad))),
                 Ok(None) => {
                     done = true;
                     break;
@@ -218,27 +221,34 @@ mod tests {
     }
 
     /// An item with its text in `heads` rather than the place of that text.
-    fn show(item: Result<Ready, LineError>, heads: &str) -> String {
+    fn show(item: Result<Ready, LineError>, heads: &[u8]) -> String {
         match &item {
-            Ok(Ready::Trend(t)) => {
-                let item = format!("{item:?}");
-                format!("{} {}", item.split(", head: ").next().unwrap_or_default(), &heads[t.head()])
-            }
-            Ok(Ready::NullVolume(Some(json))) => format!("NullVolume {}", &heads[json.clone()]),
+            Ok(Ready::Trend(t)) => match &t.out {
+                crate::prepare::TrendOut::Text { head, volume_scope } => format!(
+                    "trend {} {:?} {} {} {:?} {volume_scope:?}",
+                    t.id,
+                    t.group,
+                    t.normalised,
+                    t.stripped,
+                    String::from_utf8_lossy(&heads[head.clone()])
+                ),
+                _ => format!("{item:?}"),
+            },
             _ => format!("{item:?}"),
         }
     }
 
     /// Every line prepared on one thread, in order, as the reference.
     fn sequential(options: Options, input: &[u8]) -> Vec<String> {
-        let mut lines = Lines::new(input);
+        let mut lines = NdjsonReader::new(input);
         let mut preparer = Preparer::new(options);
         let mut out = Vec::new();
-        while let Some((line, bytes, text)) = lines.next_line().unwrap() {
-            let mut heads = String::new();
-            let (text, item) = match text {
-                Line::Text(text) => (text.to_owned(), preparer.prepare(line, text, &mut heads)),
-                Line::Bad(bad) => (String::new(), Err(bad)),
+        while let Some(raw) = lines.next_raw().unwrap() {
+            let mut heads = Vec::new();
+            let (line, bytes) = (raw.line, raw.bytes);
+            let (text, item) = match raw.text {
+                Ok(text) => (text.to_owned(), preparer.prepare(line, text, &mut heads)),
+                Err(bad) => (String::new(), Err(bad)),
             };
             out.push(format!("{line} {bytes} {text} {}", show(item, &heads)));
         }
