@@ -75,8 +75,8 @@ pub struct CollectionCounts {
 
 impl CollectionCounts {
     fn to_json(&self) -> Value {
-        json!({"examined": self.examined, "normalised": self.normalised, "removed": self.removed,
-               "global-volume": self.global_volume})
+        json!({"examined": self.examined, Rule::Normalise.name(): self.normalised, "removed": self.removed,
+               Rule::GlobalVolume.name(): self.global_volume})
     }
 }
 

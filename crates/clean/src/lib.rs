@@ -347,14 +347,16 @@ pub fn summary_line(summary: &Summary) -> String {
     let dropped = if dropped.is_empty() { "none".to_owned() } else { dropped.join(", ") };
     let c = &summary.changes;
     format!(
-        "read {}, kept {}, dropped {dropped}, rejected {} invalid; changed {} normalised, {} extra-fields, \
-         {} global-volume, {} post-updates{}",
+        "read {}, kept {}, dropped {dropped}, rejected {} invalid; changed {} {}, {} {}, {} {}, {} post-updates{}",
         summary.read,
         summary.kept,
         summary.rejected,
         c.normalised,
+        Rule::Normalise,
         c.stripped,
+        Rule::ExtraFields,
         c.global_volume,
+        Rule::GlobalVolume,
         c.post_updates,
         if c.unvalidated > 0 { format!(", {} unvalidated", c.unvalidated) } else { String::new() }
     )

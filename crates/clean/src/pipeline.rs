@@ -61,7 +61,8 @@ pub struct Pipeline {
     results: Vec<Receiver<Batch>>,
     turn: usize,
     used: Sender<Batch>,
-    threads: Vec<JoinHandle<()>>,
+    /// The threads; the reader's says what went wrong if an invariant broke.
+    threads: Vec<JoinHandle<Result<(), String>>>,
 }
 
 impl Pipeline {
@@ -79,9 +80,10 @@ impl Pipeline {
         for n in 0..workers.max(1) {
             let (to_worker, from_reader) = sync_channel::<Batch>(DEPTH);
             let (to_caller, from_worker) = sync_channel::<Batch>(DEPTH);
-            let worker = std::thread::Builder::new()
-                .name(format!("clean-worker-{n}"))
-                .spawn(move || prepare(options, from_reader, to_caller))?;
+            let worker = std::thread::Builder::new().name(format!("clean-worker-{n}")).spawn(move || {
+                prepare(options, from_reader, to_caller);
+                Ok(())
+            })?;
             inputs.push(to_worker);
             results.push(from_worker);
             threads.push(worker);
@@ -122,7 +124,11 @@ impl Pipeline {
         self.results.clear();
         let mut failed = false;
         for thread in self.threads.drain(..) {
-            failed |= thread.join().is_err();
+            match thread.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(broken)) => anyhow::bail!("reading the input: {broken}"),
+                Err(_) => failed = true,
+            }
         }
         if failed {
             anyhow::bail!("a thread preparing the input failed");
@@ -132,7 +138,12 @@ impl Pipeline {
 }
 
 /// The reader: lines into batches, dealt to the workers in turn.
-fn read<R: BufRead>(input: R, workers: Vec<SyncSender<Batch>>, reuse: Receiver<Batch>, batch_lines: usize) {
+fn read<R: BufRead>(
+    input: R,
+    workers: Vec<SyncSender<Batch>>,
+    reuse: Receiver<Batch>,
+    batch_lines: usize,
+) -> Result<(), String> {
     let mut lines = NdjsonReader::new(input);
     for turn in 0.. {
         let mut batch = reuse.try_recv().unwrap_or_default();
@@ -159,15 +170,21 @@ fn read<R: BufRead>(input: R, workers: Vec<SyncSender<Batch>>, reuse: Receiver<B
             }
         }
         if !batch.lines.is_empty() || batch.error.is_some() {
-            let Some(worker) = workers.get(turn % workers.len().max(1)) else { return };
+            // A batch with no worker to take it would end the input early, silently.
+            let Some(worker) = workers.get(turn % workers.len().max(1)) else {
+                let line = batch.lines.first().map_or(0, |(line, ..)| *line);
+                return Err(format!("internal error: no worker for the lines from line {line}"));
+            };
+            // The caller stopped early (a closed stdout): nothing more to read.
             if worker.send(batch).is_err() {
-                return;
+                return Ok(());
             }
         }
         if done {
-            return;
+            return Ok(());
         }
     }
+    Ok(())
 }
 
 /// A worker: prepares the batches it is given, in the order given.
