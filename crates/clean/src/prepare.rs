@@ -159,7 +159,9 @@ impl Preparer {
         if typed && text.contains("\"trend\"") {
             if let Ok(t) = serde_json::from_str::<LineTrend<'_>>(text) {
                 if t.plain() {
-                    return Ok(prepare_line_trend(&self.options, &mut self.caches, &t.fields, text, heads));
+                    if let Some(ready) = prepare_line_trend(&self.options, &mut self.caches, &t.fields, text, heads) {
+                        return Ok(ready);
+                    }
                 }
             }
         }
@@ -263,18 +265,18 @@ impl OwnedChecked {
 }
 
 /// A trend line of the usual shape: the record rules on its borrowed fields, and its
-/// clean JSON text appended to `heads`.
+/// clean JSON text appended to `heads`; `None` if that text could not be made.
 fn prepare_line_trend(
     options: &Options,
     caches: &mut Caches,
     t: &TrendFields<'_>,
     text: &str,
     heads: &mut Vec<u8>,
-) -> Ready {
+) -> Option<Ready> {
     let c = match rule::judge_trend(options, t, caches) {
         Verdict::Keep(c) => c,
-        Verdict::Drop(rule, reason) => return Ready::Drop { rule, reason, record: AsRead::line(text) },
-        Verdict::Invalid(reason) => return Ready::Invalid { reason, record: AsRead::line(text) },
+        Verdict::Drop(rule, reason) => return Some(Ready::Drop { rule, reason, record: AsRead::line(text) }),
+        Verdict::Invalid(reason) => return Some(Ready::Invalid { reason, record: AsRead::line(text) }),
     };
     let same = |f: &Option<Field<'_>>, v: &str| f.as_ref().and_then(Field::as_text) == Some(v);
     let (place_id, place_name, place_extra) = match &t.place {
@@ -301,19 +303,21 @@ fn prepare_line_trend(
         observed_at: c.observed_at,
         run_id: t.run_id.as_ref().and_then(Field::as_text),
     };
-    // Writing to a Vec fails only when serialising fails, and these fields cannot.
+    // Writing to a Vec fails only when serialising fails, and these fields cannot;
+    // should it ever, the line is taken as a `Value` instead (`None`).
     if serde_json::to_writer(&mut *heads, &head).is_err() || heads.pop() != Some(b'}') {
         heads.truncate(start);
+        return None;
     }
     let volume_scope = t.volume_scope.as_ref().and_then(Field::as_text).map(str::to_owned);
-    Ready::Trend(ReadyTrend {
+    Some(Ready::Trend(ReadyTrend {
         id: identity::trend_id(&c),
         group: identity::group_of(options, &c),
         normalised,
         stripped,
         out: TrendOut::Text { head: start..heads.len(), volume_scope },
         as_read: None,
-    })
+    }))
 }
 
 /// A clean trend, in the order of the record contract (docs/ARCHITECTURE.md), but
