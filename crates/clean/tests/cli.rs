@@ -307,3 +307,18 @@ fn without_reject_the_drops_go_to_clean_rejects_ndjson() {
     let rules: Vec<String> = lines(&rejects).iter().map(|r| r["rule"].as_str().unwrap().to_owned()).collect();
     assert!(rules.contains(&"null-volume".to_owned()) && rules.contains(&"schema".to_owned()), "{rules:?}");
 }
+
+#[test]
+fn a_record_passed_on_unchanged_is_written_as_the_bytes_read() {
+    // Spaces, an escape and a float that serde_json would write otherwise.
+    let line = r#"{"kind": "tweet", "text": "Caf\u00e9", "n": 1.0e3}"#;
+    let out = Command::cargo_bin("clean")
+        .unwrap()
+        .env("HOME", std::env::temp_dir())
+        .args(["--no-validate", "--reject", "/dev/null"])
+        .write_stdin(format!("  {line}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{line}\n"));
+}
