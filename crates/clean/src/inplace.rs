@@ -48,7 +48,8 @@ use trendpipe_core::error::Status;
 use trendpipe_core::mongo::{self, Mongo};
 use trendpipe_core::record::format_time;
 
-use crate::rules::{self, Options};
+use crate::identity::Caches;
+use crate::rule::{self, Options, Rule};
 
 /// Set to `1` to make a run fail between a quarantine insert and its delete.
 pub const FAIL_AFTER_QUARANTINE: &str = "TRENDPIPE_CLEAN_FAIL_AFTER_QUARANTINE";
@@ -74,15 +75,15 @@ pub struct CollectionCounts {
 
 impl CollectionCounts {
     fn to_json(&self) -> Value {
-        json!({"examined": self.examined, "normalised": self.normalised, "removed": self.removed,
-               "global-volume": self.global_volume})
+        json!({"examined": self.examined, Rule::Normalise.name(): self.normalised, "removed": self.removed,
+               Rule::GlobalVolume.name(): self.global_volume})
     }
 }
 
 /// A document to take out, with why.
 struct Removal {
     doc: Document,
-    rule: &'static str,
+    rule: Rule,
     reason: String,
 }
 
@@ -130,7 +131,7 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
     if let Err(e) = mongo.ensure_indexes().await {
         log::warn!("could not create the unique indexes: {e:#}");
     }
-    let rejected: u64 = all.values().map(|c| c.removed.get("schema").copied().unwrap_or(0)).sum();
+    let rejected: u64 = all.values().map(|c| c.removed.get(Rule::Schema.name()).copied().unwrap_or(0)).sum();
     let counts: serde_json::Map<String, Value> = all.iter().map(|(k, c)| ((*k).to_owned(), c.to_json())).collect();
     let run = json!({
         "run_id": ctx.run_id,
@@ -230,6 +231,7 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
         .await
         .with_context(|| format!("selecting the {coll} documents to clean"))?;
     let mut removals = Vec::new();
+    let mut caches = Caches::default();
     while let Some(doc) = cursor.try_next().await.with_context(|| format!("reading {coll}"))? {
         counts.examined += 1;
         let mut record = mongo::to_json(doc.clone());
@@ -239,15 +241,14 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
                 o.entry("kind").or_insert_with(|| Value::String("post".into()));
             }
         }
-        match rules::clean_one(&ctx.options, &record) {
+        match rule::clean_one(&ctx.options, &mut caches, &record) {
             Err((rule, reason)) => {
-                if rule == "schema" && !ctx.options.validate {
+                if rule == Rule::Schema && !ctx.options.validate {
                     continue;
                 }
                 removals.push(Removal { doc, rule, reason });
             }
-            Ok(None) => {}
-            Ok(Some(clean)) => {
+            Ok(clean) => {
                 if let Some(removal) = update(ctx, coll, doc, &record, &clean).await? {
                     removals.push(removal);
                 } else if clean != record {
@@ -297,7 +298,7 @@ async fn update(
             if found.is_some() {
                 return Ok(Some(Removal {
                     doc,
-                    rule: "duplicate",
+                    rule: Rule::Duplicate,
                     reason: "once normalised, a duplicate of a record already stored".into(),
                 }));
             }
@@ -307,7 +308,7 @@ async fn update(
         Ok(_) => Ok(None),
         Err(e) if is_duplicate_key(&e) => Ok(Some(Removal {
             doc,
-            rule: "duplicate",
+            rule: Rule::Duplicate,
             reason: "once normalised, a duplicate of a record already stored".into(),
         })),
         Err(e) => Err(anyhow::Error::new(e).context(format!("updating a {coll} document"))),
@@ -382,7 +383,7 @@ async fn remove(
         .filter(|r| !r.doc.get("_id").is_some_and(|id| already.contains(&bson_key(id))))
         .map(|r| {
             doc! {
-                "stage": "clean", "reason": &r.reason, "rule": r.rule, "collection": coll,
+                "stage": "clean", "reason": &r.reason, "rule": r.rule.name(), "collection": coll,
                 "doc_id": r.doc.get("_id").cloned().unwrap_or(Bson::Null),
                 "record": r.doc.clone(), "at": now, "run_id": &ctx.run_id,
             }
@@ -400,10 +401,10 @@ async fn remove(
         .await
         .with_context(|| format!("deleting quarantined {coll} documents"))?;
     for r in &removals {
-        if r.rule == "schema" {
+        if r.rule == Rule::Schema {
             log::warn!("{coll} document {}: {}", r.doc.get("_id").map(bson_key).unwrap_or_default(), r.reason);
         }
-        *counts.removed.entry(r.rule).or_default() += 1;
+        *counts.removed.entry(r.rule.name()).or_default() += 1;
     }
     Ok(())
 }
@@ -507,7 +508,7 @@ async fn freshest(ctx: &Ctx<'_>, ids: &[Bson]) -> anyhow::Result<Option<Bson>> {
         if let Value::Object(o) = &mut record {
             o.entry("kind").or_insert_with(|| Value::String("post".into()));
         }
-        let fresh = rules::post_freshness(&record).unwrap_or((i64::MIN, 0));
+        let fresh = rule::normalised_post(&record).map_or((i64::MIN, 0), |(_, check)| check.fresh);
         // Fresher wins; between equals, the first stored (smallest _id).
         let better = match &best {
             None => true,
@@ -538,7 +539,7 @@ async fn remove_by_id(ctx: &Ctx<'_>, coll: &str, ids: Vec<Bson>, counts: &mut Co
     } else {
         "duplicate of an earlier observation of the same trend, place and time"
     };
-    let removals = docs.into_iter().map(|doc| Removal { doc, rule: "duplicate", reason: reason.into() }).collect();
+    let removals = docs.into_iter().map(|doc| Removal { doc, rule: Rule::Duplicate, reason: reason.into() }).collect();
     remove(ctx, coll, removals, counts).await
 }
 

@@ -8,27 +8,30 @@
 //! file, or MongoDB's `quarantine` collection when reading from MongoDB) with its
 //! reason.
 
-pub mod fast;
+pub mod identity;
 pub mod inplace;
 pub mod pipeline;
-pub mod rules;
+pub mod prepare;
+pub mod rule;
+pub mod stream;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
-use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::Utc;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use serde_json::{Value, json};
-use trendpipe_core::config::Config;
+use trendpipe_core::args::{ConfigArgs, From, MongoArgs, RejectArgs, To};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::mongo::{self, Mongo};
 use trendpipe_core::quarantine::{EntryHead, Quarantine};
 use trendpipe_core::record::{QuarantineEntry, format_time};
 
 use crate::pipeline::{Batch, Pipeline};
-use crate::rules::{AsRead, Changes, Cleaner, Event, Options};
+use crate::prepare::AsRead;
+use crate::rule::{Options, Rule};
+use crate::stream::{Changes, Cleaner, Event};
 
 /// Cleans raw trend and post records: validates, normalises, drops null volumes,
 /// duplicates and provider fields, flags global volumes; every dropped record is kept
@@ -46,10 +49,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = To::Stdout)]
     pub to: To,
 
-    /// The reject file for dropped and invalid records, appended to (filter mode).
-    /// Created only when something is dropped.
-    #[arg(long, value_name = "FILE", default_value = "clean.rejects.ndjson")]
-    pub reject: PathBuf,
+    #[command(flatten)]
+    pub reject: RejectArgs,
 
     /// Pass records of the wrong shape through untouched instead of rejecting them
     /// (lines that are not JSON are still rejected).
@@ -72,7 +73,8 @@ pub struct Args {
     pub no_dedupe: bool,
 
     /// Keep the provider fields no stage reads (by default a clean record keeps only
-    /// the fields of DESIGN.md's records; the raw store keeps everything).
+    /// the fields of the records in docs/ARCHITECTURE.md; the raw store keeps
+    /// everything).
     #[arg(long)]
     pub keep_extra_fields: bool,
 
@@ -97,31 +99,11 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub batch_size: usize,
 
-    /// The MongoDB database for `--from mongo` [env: MONGODB_DATABASE; default: the
-    /// one in MONGODB_URI, else trendpipe].
-    #[arg(long, value_name = "NAME")]
-    pub mongo_database: Option<String>,
+    #[command(flatten)]
+    pub mongo: MongoArgs,
 
-    /// The configuration file [env: TRENDPIPE_CONFIG; default:
-    /// ~/.config/trendpipe/config.toml when it exists].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum From {
-    /// NDJSON on standard input.
-    Stdin,
-    /// The `trends` collection of MongoDB.
-    Mongo,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum To {
-    /// NDJSON on standard output.
-    Stdout,
-    /// The collections read, cleaned in place.
-    Mongo,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 impl Args {
@@ -155,8 +137,8 @@ impl Summary {
         let c = &self.changes;
         json!({
             "read": self.read, "kept": self.kept, "dropped": self.dropped, "rejected": self.rejected,
-            "changed": {"normalised": c.normalised, "extra-fields": c.stripped,
-                        "global-volume": c.global_volume, "post-updates": c.post_updates,
+            "changed": {Rule::Normalise.name(): c.normalised, Rule::ExtraFields.name(): c.stripped,
+                        Rule::GlobalVolume.name(): c.global_volume, "post-updates": c.post_updates,
                         "unvalidated": c.unvalidated},
         })
     }
@@ -164,10 +146,10 @@ impl Summary {
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
     let options = args.options();
-    let config = Config::load(args.config.as_deref())?;
+    let config = args.config.load()?;
     match (args.from, args.to) {
         (From::Stdin, To::Stdout) => {
-            let mut quarantine = Quarantine::file(&args.reject);
+            let mut quarantine = Quarantine::file(args.reject.path("clean"));
             // Read on a thread of the pipeline: large reads, past stdin's own small buffer.
             let stdin = std::io::BufReader::with_capacity(256 * 1024, std::io::stdin());
             let stdout = std::io::stdout();
@@ -179,11 +161,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
             Err(Error::Usage("--to mongo cleans MongoDB in place and needs --from mongo".into()).into())
         }
         (From::Mongo, to) => {
-            let uri = config.secret("MONGODB_URI").ok_or_else(|| {
-                Error::Config("--from mongo needs MONGODB_URI (or mongodb_uri in the configuration file)".into())
-            })?;
-            let database = config.setting(args.mongo_database.as_deref(), "MONGODB_DATABASE");
-            let mongo = Mongo::connect(&uri, database.as_deref(), "clean").await?;
+            let mongo = config.mongo(&args.mongo, "clean").await?;
             let result = match to {
                 To::Stdout => from_mongo(options, &mongo).await,
                 To::Mongo => inplace::run(options, args.batch_size.max(1), &mongo).await,
@@ -217,13 +195,13 @@ pub async fn filter(
             match prepared.item {
                 Ok(ready) => {
                     let line_text = text.get(prepared.text).unwrap_or_default();
-                    cleaner.push_ready(prepared.line, prepared.bytes, ready, line_text, heads);
+                    cleaner.push_ready(Some(prepared.line), prepared.bytes, ready, Some(line_text), heads);
                 }
                 Err(bad) => {
                     log::warn!("line {}: {}", bad.line, bad.message);
                     summary.rejected += 1;
                     let record = Value::String(bad.raw);
-                    quarantine.put(entry("schema", bad.message, Some(bad.line), record, &run_id)).await?;
+                    quarantine.put(entry(Rule::Schema, bad.message, Some(bad.line), record, &run_id)).await?;
                 }
             }
             // Clean records are written here, synchronously: building the future of
@@ -271,15 +249,8 @@ async fn drain<W: Write>(
                 summary.kept += 1;
             }
             Event::Drop { rule, reason, line, record } => {
-                *summary.dropped.entry(rule).or_default() += 1;
-                match record {
-                    AsRead::Value(record) => quarantine.put(entry(rule, reason, line, record, run_id)).await?,
-                    AsRead::Json(json) => {
-                        let run_id = Some(run_id);
-                        let head = EntryHead { stage: "clean", reason: &reason, rule, line, at: Utc::now(), run_id };
-                        quarantine.put_json(head, json.as_str()).await?;
-                    }
-                }
+                *summary.dropped.entry(rule.name()).or_default() += 1;
+                keep(quarantine, rule, reason, line, record, run_id).await?;
             }
             Event::Reject { reason, line, record } => {
                 match line {
@@ -287,11 +258,38 @@ async fn drain<W: Write>(
                     None => log::warn!("record {}: {reason}", summary.read),
                 }
                 summary.rejected += 1;
-                quarantine.put(entry("schema", reason, line, record, run_id)).await?;
+                keep(quarantine, Rule::Schema, reason, line, record, run_id).await?;
+            }
+            Event::Broken { reason, line, record } => {
+                let at = line.map_or_else(|| format!("record {}", summary.read), |line| format!("line {line}"));
+                keep(quarantine, Rule::Internal, reason.clone(), line, record, run_id).await?;
+                // What was written so far stays written; the run stops here.
+                quarantine.flush().await?;
+                out.flush().context("writing to stdout")?;
+                anyhow::bail!("{at}: {reason}; the record is kept in {}", quarantine.describe());
             }
         }
     }
     Ok(())
+}
+
+/// Keeps a record taken out of the stream in the quarantine, as read.
+async fn keep(
+    quarantine: &mut Quarantine<'_>,
+    rule: Rule,
+    reason: String,
+    line: Option<u64>,
+    record: AsRead,
+    run_id: &str,
+) -> anyhow::Result<()> {
+    match record {
+        AsRead::Value(record) => quarantine.put(entry(rule, reason, line, record, run_id)).await,
+        AsRead::Raw(json) => {
+            let (reason, rule, run_id) = (reason.as_str(), rule.name(), Some(run_id));
+            let head = EntryHead { stage: "clean", reason, rule, line, at: Utc::now(), run_id };
+            quarantine.put_json(head, &json).await
+        }
+    }
 }
 
 /// Reads the raw `trends` collection in insertion order and writes the clean stream
@@ -331,11 +329,11 @@ async fn from_mongo(options: Options, mongo: &Mongo) -> anyhow::Result<Status> {
     Ok(Status { rejected: summary.rejected, ..Status::ok() })
 }
 
-fn entry(rule: &str, reason: String, line: Option<u64>, record: Value, run_id: &str) -> QuarantineEntry {
+fn entry(rule: Rule, reason: String, line: Option<u64>, record: Value, run_id: &str) -> QuarantineEntry {
     QuarantineEntry {
         stage: "clean".into(),
         reason,
-        rule: rule.into(),
+        rule: rule.name().into(),
         line,
         record,
         at: Utc::now(),
@@ -349,14 +347,16 @@ pub fn summary_line(summary: &Summary) -> String {
     let dropped = if dropped.is_empty() { "none".to_owned() } else { dropped.join(", ") };
     let c = &summary.changes;
     format!(
-        "read {}, kept {}, dropped {dropped}, rejected {} invalid; changed {} normalised, {} extra-fields, \
-         {} global-volume, {} post-updates{}",
+        "read {}, kept {}, dropped {dropped}, rejected {} invalid; changed {} {}, {} {}, {} {}, {} post-updates{}",
         summary.read,
         summary.kept,
         summary.rejected,
         c.normalised,
+        Rule::Normalise,
         c.stripped,
+        Rule::ExtraFields,
         c.global_volume,
+        Rule::GlobalVolume,
         c.post_updates,
         if c.unvalidated > 0 { format!(", {} unvalidated", c.unvalidated) } else { String::new() }
     )
@@ -370,9 +370,14 @@ fn report(summary: &Summary, quarantine: &Quarantine<'_>) {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod filter_tests {
     use super::*;
-    use crate::fast::{Line, Lines};
+    use trendpipe_core::ndjson::NdjsonReader;
+
+    use crate::prepare::Preparer;
 
     /// An input with every kind of line the filter meets, in a few thousand lines.
     fn input() -> String {
@@ -408,12 +413,17 @@ mod tests {
         input
     }
 
-    /// Filter mode as it ran before lines were prepared on other threads: one line
-    /// at a time through the fast path, else the general one.
+    /// Events in words, as the reject file says them.
+    fn words(rule: &str, reason: &str, line: Option<u64>, record: &str) -> String {
+        format!("{rule} {reason} {line:?} {record}")
+    }
+
+    /// Filter mode on one thread: each line prepared then pushed, in order.
     fn sequential(options: Options, input: &str) -> (Vec<u8>, Vec<String>) {
         let mut cleaner = Cleaner::new(options);
+        let mut preparer = Preparer::new(options);
         let (mut out, mut quarantined) = (Vec::new(), Vec::new());
-        let mut lines = Lines::new(input.as_bytes());
+        let mut reader = NdjsonReader::new(input.as_bytes());
         let drain = |c: &mut Cleaner, out: &mut Vec<u8>, quarantined: &mut Vec<String>| {
             while let Some(event) = c.next_event() {
                 match event {
@@ -422,27 +432,29 @@ mod tests {
                         out.push(b'\n');
                     }
                     Event::Drop { rule, reason, line, record } => {
-                        quarantined.push(format!("{rule} {reason} {line:?} {record}"))
+                        quarantined.push(words(rule.name(), &reason, line, &record.to_string()))
                     }
                     Event::Reject { reason, line, record } => {
-                        quarantined.push(format!("schema {reason} {line:?} {record}"))
+                        quarantined.push(words("schema", &reason, line, &record.to_string()))
                     }
+                    Event::Broken { .. } => panic!("{event:?}"),
                 }
             }
         };
-        while let Some((line, bytes, text)) = lines.next_line().unwrap() {
-            let parsed = match text {
-                Line::Text(text) => {
-                    if fast::read_trend(text).is_some_and(|raw| cleaner.push_fast(line, bytes, raw, text)) {
-                        Ok(())
-                    } else {
-                        fast::parse_value(line, text).map(|value| cleaner.push(Some(line), bytes, value))
+        while let Some(raw) = reader.next_raw().unwrap() {
+            let mut heads = Vec::new();
+            match raw.text {
+                Ok(text) => match preparer.prepare(raw.line, text, &mut heads) {
+                    Ok(ready) => {
+                        cleaner.push_ready(Some(raw.line), raw.bytes, ready, Some(text), &std::sync::Arc::new(heads))
                     }
+                    Err(bad) => {
+                        quarantined.push(words("schema", &bad.message, Some(bad.line), &json!(bad.raw).to_string()))
+                    }
+                },
+                Err(bad) => {
+                    quarantined.push(words("schema", &bad.message, Some(bad.line), &json!(bad.raw).to_string()))
                 }
-                Line::Bad(bad) => Err(bad),
-            };
-            if let Err(bad) = parsed {
-                quarantined.push(format!("schema {} {:?} {}", bad.message, Some(bad.line), Value::String(bad.raw)));
             }
             drain(&mut cleaner, &mut out, &mut quarantined);
         }
@@ -464,15 +476,16 @@ mod tests {
             .lines()
             .map(|l| {
                 let e: Value = serde_json::from_str(l).unwrap();
-                let line = e["line"].as_u64();
-                format!("{} {} {line:?} {}", e["rule"].as_str().unwrap(), e["reason"].as_str().unwrap(), e["record"])
+                let record = l.split_once(r#""record":"#).unwrap().1;
+                let record = record.rsplit_once(r#","at":"#).unwrap().0;
+                words(e["rule"].as_str().unwrap(), e["reason"].as_str().unwrap(), e["line"].as_u64(), record)
             })
             .collect();
         (out, quarantined)
     }
 
     #[test]
-    fn the_threaded_filter_writes_what_the_sequential_one_did() {
+    fn the_threaded_filter_writes_what_one_thread_writes() {
         let input = input();
         for options in [
             Options::default(),
@@ -486,5 +499,32 @@ mod tests {
             assert!(out == expected_out, "stdout differs with {options:?}");
             assert_eq!(quarantined, expected_quarantined, "{options:?}");
         }
+    }
+
+    #[test]
+    fn a_dropped_line_is_quarantined_as_the_bytes_read() {
+        let line = r#"  {"kind": "trend", "source": "x", "place": {"id": "1"}, "name": "Caf\u00e9", "volume": null, "observed_at": "2026-11-22T01:30:00Z", "n": 1.0e3}  "#;
+        let (_, quarantined) = threaded(Options::default(), &format!("{line}\n"));
+        assert_eq!(quarantined, [words("null-volume", rule::NULL_VOLUME, Some(1), line.trim())]);
+    }
+
+    #[test]
+    fn a_broken_window_fails_the_run_and_keeps_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rejects.ndjson");
+        let mut quarantine = Quarantine::file(&path);
+        let mut cleaner = Cleaner::new(Options::default());
+        let post = |likes: u64| json!({"kind":"post","source":"m","id":"1","observed_at":"2026-11-22T01:30:00Z","metrics":{"likes":likes}});
+        cleaner.push(Some(1), 100, post(1));
+        cleaner.break_the_post_index();
+        cleaner.push(Some(2), 100, post(2));
+        let (mut out, mut summary) = (Vec::new(), Summary::default());
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let result = runtime.block_on(drain(&mut cleaner, &mut out, &mut summary, &mut quarantine, "run"));
+        let err = format!("{:#}", result.unwrap_err());
+        assert!(err.starts_with("line 2: internal error: post m/1 is listed as waiting"), "{err}");
+        let rejects = std::fs::read_to_string(&path).unwrap();
+        let entry: Value = serde_json::from_str(rejects.trim()).unwrap();
+        assert_eq!((&entry["rule"], &entry["line"], &entry["record"]), (&json!("internal-error"), &json!(2), &post(2)));
     }
 }

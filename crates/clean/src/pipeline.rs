@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
-use trendpipe_core::ndjson::LineError;
+use trendpipe_core::ndjson::{LineError, NdjsonReader};
 
-use crate::fast::{Line, Lines};
-use crate::rules::{Options, Preparer, Ready};
+use crate::prepare::{Preparer, Ready};
+use crate::rule::Options;
 
 /// Lines per batch: enough to make a hand-off between threads cheap, few enough to
 /// keep the batches in flight small.
@@ -45,9 +45,10 @@ pub struct Entry {
 pub struct Batch {
     /// The text of the lines, one after the other.
     pub text: String,
-    /// The JSON text of the fast-path trends (see [`Ready::Trend`]), shared with
-    /// their records until they are written.
-    pub heads: Arc<String>,
+    /// The JSON text of the trends read from their fields (see
+    /// [`crate::prepare::TrendOut::Text`]), shared with their records until they are
+    /// written.
+    pub heads: Arc<Vec<u8>>,
     pub entries: Vec<Entry>,
     /// The read error that ended the input after these lines, if one did.
     pub error: Option<std::io::Error>,
@@ -60,7 +61,8 @@ pub struct Pipeline {
     results: Vec<Receiver<Batch>>,
     turn: usize,
     used: Sender<Batch>,
-    threads: Vec<JoinHandle<()>>,
+    /// The threads; the reader's says what went wrong if an invariant broke.
+    threads: Vec<JoinHandle<Result<(), String>>>,
 }
 
 impl Pipeline {
@@ -78,9 +80,10 @@ impl Pipeline {
         for n in 0..workers.max(1) {
             let (to_worker, from_reader) = sync_channel::<Batch>(DEPTH);
             let (to_caller, from_worker) = sync_channel::<Batch>(DEPTH);
-            let worker = std::thread::Builder::new()
-                .name(format!("clean-worker-{n}"))
-                .spawn(move || prepare(options, from_reader, to_caller))?;
+            let worker = std::thread::Builder::new().name(format!("clean-worker-{n}")).spawn(move || {
+                prepare(options, from_reader, to_caller);
+                Ok(())
+            })?;
             inputs.push(to_worker);
             results.push(from_worker);
             threads.push(worker);
@@ -121,7 +124,11 @@ impl Pipeline {
         self.results.clear();
         let mut failed = false;
         for thread in self.threads.drain(..) {
-            failed |= thread.join().is_err();
+            match thread.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(broken)) => anyhow::bail!("reading the input: {broken}"),
+                Err(_) => failed = true,
+            }
         }
         if failed {
             anyhow::bail!("a thread preparing the input failed");
@@ -131,19 +138,26 @@ impl Pipeline {
 }
 
 /// The reader: lines into batches, dealt to the workers in turn.
-fn read<R: BufRead>(input: R, workers: Vec<SyncSender<Batch>>, reuse: Receiver<Batch>, batch_lines: usize) {
-    let mut lines = Lines::new(input);
+fn read<R: BufRead>(
+    input: R,
+    workers: Vec<SyncSender<Batch>>,
+    reuse: Receiver<Batch>,
+    batch_lines: usize,
+) -> Result<(), String> {
+    let mut lines = NdjsonReader::new(input);
     for turn in 0.. {
         let mut batch = reuse.try_recv().unwrap_or_default();
         let mut done = false;
         while batch.lines.len() < batch_lines && batch.text.len() < BATCH_BYTES {
-            match lines.next_line() {
-                Ok(Some((line, bytes, Line::Text(text)))) => {
-                    let start = batch.text.len();
-                    batch.text.push_str(text);
-                    batch.lines.push((line, bytes, Ok(start..batch.text.len())));
+            match lines.next_raw() {
+                Ok(Some(raw)) => {
+                    let range = raw.text.map(|text| {
+                        let start = batch.text.len();
+                        batch.text.push_str(text);
+                        start..batch.text.len()
+                    });
+                    batch.lines.push((raw.line, raw.bytes, range));
                 }
-                Ok(Some((line, bytes, Line::Bad(bad)))) => batch.lines.push((line, bytes, Err(bad))),
                 Ok(None) => {
                     done = true;
                     break;
@@ -156,15 +170,21 @@ fn read<R: BufRead>(input: R, workers: Vec<SyncSender<Batch>>, reuse: Receiver<B
             }
         }
         if !batch.lines.is_empty() || batch.error.is_some() {
-            let Some(worker) = workers.get(turn % workers.len().max(1)) else { return };
+            // A batch with no worker to take it would end the input early, silently.
+            let Some(worker) = workers.get(turn % workers.len().max(1)) else {
+                let line = batch.lines.first().map_or(0, |(line, ..)| *line);
+                return Err(format!("internal error: no worker for the lines from line {line}"));
+            };
+            // The caller stopped early (a closed stdout): nothing more to read.
             if worker.send(batch).is_err() {
-                return;
+                return Ok(());
             }
         }
         if done {
-            return;
+            return Ok(());
         }
     }
+    Ok(())
 }
 
 /// A worker: prepares the batches it is given, in the order given.
@@ -218,27 +238,34 @@ mod tests {
     }
 
     /// An item with its text in `heads` rather than the place of that text.
-    fn show(item: Result<Ready, LineError>, heads: &str) -> String {
+    fn show(item: Result<Ready, LineError>, heads: &[u8]) -> String {
         match &item {
-            Ok(Ready::Trend(t)) => {
-                let item = format!("{item:?}");
-                format!("{} {}", item.split(", head: ").next().unwrap_or_default(), &heads[t.head()])
-            }
-            Ok(Ready::NullVolume(Some(json))) => format!("NullVolume {}", &heads[json.clone()]),
+            Ok(Ready::Trend(t)) => match &t.out {
+                crate::prepare::TrendOut::Text { head, volume_scope } => format!(
+                    "trend {} {:?} {} {} {:?} {volume_scope:?}",
+                    t.id,
+                    t.group,
+                    t.normalised,
+                    t.stripped,
+                    String::from_utf8_lossy(&heads[head.clone()])
+                ),
+                _ => format!("{item:?}"),
+            },
             _ => format!("{item:?}"),
         }
     }
 
     /// Every line prepared on one thread, in order, as the reference.
     fn sequential(options: Options, input: &[u8]) -> Vec<String> {
-        let mut lines = Lines::new(input);
+        let mut lines = NdjsonReader::new(input);
         let mut preparer = Preparer::new(options);
         let mut out = Vec::new();
-        while let Some((line, bytes, text)) = lines.next_line().unwrap() {
-            let mut heads = String::new();
-            let (text, item) = match text {
-                Line::Text(text) => (text.to_owned(), preparer.prepare(line, text, &mut heads)),
-                Line::Bad(bad) => (String::new(), Err(bad)),
+        while let Some(raw) = lines.next_raw().unwrap() {
+            let mut heads = Vec::new();
+            let (line, bytes) = (raw.line, raw.bytes);
+            let (text, item) = match raw.text {
+                Ok(text) => (text.to_owned(), preparer.prepare(line, text, &mut heads)),
+                Err(bad) => (String::new(), Err(bad)),
             };
             out.push(format!("{line} {bytes} {text} {}", show(item, &heads)));
         }

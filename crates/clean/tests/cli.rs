@@ -278,3 +278,47 @@ fn to_mongo_needs_from_mongo() {
     assert_eq!(ran.code, Some(2));
     assert!(ran.err.contains("--to mongo cleans MongoDB in place and needs --from mongo"), "{}", ran.err);
 }
+
+#[test]
+fn help_points_at_the_architecture_document_of_the_repository() {
+    let out = Command::cargo_bin("clean").unwrap().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(help.contains("docs/ARCHITECTURE.md"), "{help}");
+    assert!(!help.contains("DESIGN.md"), "{help}");
+    // The shared flag groups of core are flattened in.
+    for flag in ["--config", "--mongo-database", "--reject", "--from", "--to"] {
+        assert!(help.contains(flag), "{flag} missing from {help}");
+    }
+}
+
+#[test]
+fn without_reject_the_drops_go_to_clean_rejects_ndjson() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("clean")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .write_stdin(fixture("ndjson/raw-trends-mixed.ndjson"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rejects = std::fs::read(dir.path().join("clean.rejects.ndjson")).unwrap();
+    let rules: Vec<String> = lines(&rejects).iter().map(|r| r["rule"].as_str().unwrap().to_owned()).collect();
+    assert!(rules.contains(&"null-volume".to_owned()) && rules.contains(&"schema".to_owned()), "{rules:?}");
+}
+
+#[test]
+fn a_record_passed_on_unchanged_is_written_as_the_bytes_read() {
+    // Spaces, an escape and a float that serde_json would write otherwise.
+    let line = r#"{"kind": "tweet", "text": "Caf\u00e9", "n": 1.0e3}"#;
+    let out = Command::cargo_bin("clean")
+        .unwrap()
+        .env("HOME", std::env::temp_dir())
+        .args(["--no-validate", "--reject", "/dev/null"])
+        .write_stdin(format!("  {line}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{line}\n"));
+}

@@ -2,7 +2,10 @@
 //!
 //! The reader holds one line at a time, whatever the size of the input, and reports a
 //! bad line by its number without stopping: the caller decides to quarantine it and go
-//! on. The writer buffers and must be `finish`ed so that the last bytes are flushed and
+//! on. Every stage reads its input through it: [`NdjsonReader::next_raw`] hands out
+//! each line borrowed, with its number and size, for a stage that parses into its own
+//! borrowed types (and can pass a record on, or quarantine it, as the bytes it read);
+//! the iterator gives parsed objects. The writer buffers and must be `finish`ed so that the last bytes are flushed and
 //! a closed pipe is noticed.
 
 use std::io::{self, BufRead, BufWriter, Write};
@@ -35,8 +38,21 @@ impl std::fmt::Display for LineError {
 /// One item of the stream: a parsed object with its line number, or a bad line.
 pub type Item = Result<(u64, Value), LineError>;
 
-/// Reads JSON objects one line at a time. Blank lines are skipped (they are common
-/// at the end of hand-edited files and carry nothing); `\r\n` endings are accepted.
+/// One non-blank line as read, borrowed from the reader's buffer until the next read.
+#[derive(Debug)]
+pub struct RawLine<'a> {
+    /// 1-based line number.
+    pub line: u64,
+    /// Its length in the input, line ending included: what holding it costs.
+    pub bytes: usize,
+    /// Its text without the line ending, or why it is not text (invalid UTF-8, too
+    /// long). The text is not yet parsed: see [`parse_object`] and [`parse_line`].
+    pub text: Result<&'a str, LineError>,
+}
+
+/// Reads NDJSON one line at a time. Blank lines are skipped (they are common at the
+/// end of hand-edited files and carry nothing); `\r\n` endings are accepted. Line ends
+/// are found with `memchr`; a line is copied once, into a buffer the reader reuses.
 pub struct NdjsonReader<R> {
     input: R,
     buf: Vec<u8>,
@@ -58,13 +74,14 @@ impl<R: BufRead> NdjsonReader<R> {
         self.line
     }
 
-    /// Reads the next line into `self.buf`; returns Ok(false) at end of input and
-    /// Ok(true) with `too_long` set when the line exceeded the limit (its bytes beyond
-    /// the limit are consumed and dropped).
-    fn read_line(&mut self, too_long: &mut bool) -> io::Result<bool> {
+    /// Reads the next line, ending included, into `self.buf`: its size in the input
+    /// and whether it was cut (longer than the limit; the bytes past the limit are
+    /// consumed without being held), or `None` at the end of the input.
+    fn read_line(&mut self) -> io::Result<Option<(usize, bool)>> {
         self.buf.clear();
-        *too_long = false;
-        let mut any = false;
+        let (mut size, mut cut) = (0, false);
+        // The content may be `max_line` long; its `\r\n` comes on top.
+        let keep = self.max_line.saturating_add(2);
         loop {
             let chunk = match self.input.fill_buf() {
                 Ok(chunk) => chunk,
@@ -72,72 +89,87 @@ impl<R: BufRead> NdjsonReader<R> {
                 Err(e) => return Err(e),
             };
             if chunk.is_empty() {
-                return Ok(any);
+                return Ok((size > 0).then_some((size, cut)));
             }
-            any = true;
-            let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i + 1, true),
                 None => (chunk.len(), false),
             };
-            let room = self.max_line.saturating_sub(self.buf.len());
+            let room = keep.saturating_sub(self.buf.len());
             if take > room {
-                *too_long = true;
-                self.buf.extend_from_slice(&chunk[..room]);
-            } else if !*too_long {
-                self.buf.extend_from_slice(&chunk[..take]);
+                cut = true;
+            }
+            if let Some(bytes) = chunk.get(..take.min(room)) {
+                self.buf.extend_from_slice(bytes);
             }
             self.input.consume(take);
+            size += take;
             if done {
-                return Ok(true);
+                return Ok(Some((size, cut)));
             }
         }
     }
 
-    fn preview(&self) -> String {
-        String::from_utf8_lossy(&self.buf[..self.buf.len().min(4096)]).into_owned()
+    /// The next non-blank line with its number and size, borrowed; `None` at the end
+    /// of the input. A line that is not text comes back as its [`LineError`] (which
+    /// names the line and keeps a preview of it for the quarantine), and the lines
+    /// after it follow.
+    pub fn next_raw(&mut self) -> io::Result<Option<RawLine<'_>>> {
+        loop {
+            let Some((bytes, cut)) = self.read_line()? else { return Ok(None) };
+            self.line += 1;
+            let line = self.line;
+            let mut end = self.buf.len();
+            if !cut {
+                while end > 0 && matches!(self.buf[end - 1], b'\n' | b'\r') {
+                    end -= 1;
+                }
+                if self.buf[..end].iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+            }
+            let content = &self.buf[..end];
+            let preview = || String::from_utf8_lossy(&content[..content.len().min(PREVIEW)]).into_owned();
+            let text = if cut || content.len() > self.max_line {
+                Err(LineError { line, message: format!("line longer than {} bytes", self.max_line), raw: preview() })
+            } else {
+                match std::str::from_utf8(content) {
+                    Ok(text) => Ok(text),
+                    Err(e) => Err(LineError {
+                        line,
+                        message: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                        raw: preview(),
+                    }),
+                }
+            };
+            return Ok(Some(RawLine { line, bytes, text }));
+        }
     }
-}
 
-impl<R: BufRead> NdjsonReader<R> {
     /// The next non-blank line as text, without its line ending and not yet parsed,
     /// with its number; or a line that is not text (invalid UTF-8, too long). For
     /// callers that parse lines into their own types and keep the text.
     pub fn next_line(&mut self) -> Option<io::Result<Result<(u64, &str), LineError>>> {
-        loop {
-            let mut too_long = false;
-            match self.read_line(&mut too_long) {
-                Err(e) => return Some(Err(e)),
-                Ok(false) => return None,
-                Ok(true) => {}
-            }
-            self.line += 1;
-            let line = self.line;
-            if too_long {
-                return Some(Ok(Err(LineError {
-                    line,
-                    message: format!("line longer than {} bytes", self.max_line),
-                    raw: self.preview(),
-                })));
-            }
-            let mut end = self.buf.len();
-            while end > 0 && matches!(self.buf[end - 1], b'\n' | b'\r') {
-                end -= 1;
-            }
-            if self.buf[..end].iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            if let Err(e) = std::str::from_utf8(&self.buf[..end]) {
-                return Some(Ok(Err(LineError {
-                    line,
-                    message: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-                    raw: self.preview(),
-                })));
-            }
-            // Checked just above; the lossless conversion cannot fail.
-            let text = std::str::from_utf8(&self.buf[..end]).unwrap_or_default();
-            return Some(Ok(Ok((line, text))));
+        match self.next_raw() {
+            Err(e) => Some(Err(e)),
+            Ok(None) => None,
+            Ok(Some(raw)) => Some(Ok(raw.text.map(|text| (raw.line, text)))),
         }
     }
+}
+
+/// How much of a bad line its [`LineError`] keeps.
+const PREVIEW: usize = 4096;
+
+/// Parses one line as `T`, borrowing from the text where `T` does (`&str`,
+/// `Cow<str>` with `#[serde(borrow)]`, `&RawValue`); an error names the line and keeps
+/// its text, with the wording of [`parse_object`].
+pub fn parse_line<'a, T: serde::Deserialize<'a>>(line: u64, text: &'a str) -> Result<T, LineError> {
+    serde_json::from_str(text).map_err(|e| LineError {
+        line,
+        message: format!("invalid JSON: {e}"),
+        raw: text.chars().take(PREVIEW).collect(),
+    })
 }
 
 /// Parses one line of NDJSON text as a JSON object, or says why it is not one.
@@ -147,10 +179,10 @@ pub fn parse_object(line: u64, text: &str) -> Item {
         Ok(other) => Err(LineError {
             line,
             message: format!("expected a JSON object, found {}", json_kind(&other)),
-            raw: text.chars().take(4096).collect(),
+            raw: text.chars().take(PREVIEW).collect(),
         }),
         Err(e) => {
-            Err(LineError { line, message: format!("invalid JSON: {e}"), raw: text.chars().take(4096).collect() })
+            Err(LineError { line, message: format!("invalid JSON: {e}"), raw: text.chars().take(PREVIEW).collect() })
         }
     }
 }
@@ -260,6 +292,37 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert!(items[0].as_ref().unwrap_err().message.contains("longer than 1000"));
         assert_eq!(items[1].as_ref().unwrap().0, 2);
+    }
+
+    #[test]
+    fn raw_lines_come_with_their_number_and_size_in_the_input() {
+        let input = b"{\"a\":1}\r\n\n  \n{\"b\":\"\xff\"}\n[2]";
+        // A tiny buffer makes lines cross the reads of the input.
+        let mut reader = NdjsonReader::with_max_line(std::io::BufReader::with_capacity(3, &input[..]), 1024);
+        let mut got = Vec::new();
+        while let Some(raw) = reader.next_raw().unwrap() {
+            let text = raw.text.map(str::to_owned).map_err(|e| e.message);
+            got.push((raw.line, raw.bytes, text));
+        }
+        assert_eq!(
+            got,
+            [
+                (1, 9, Ok("{\"a\":1}".to_owned())),
+                (4, 10, Err("invalid UTF-8 at byte 6".to_owned())),
+                (5, 3, Ok("[2]".to_owned())),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_of_the_limit_is_read_and_one_byte_more_is_too_long() {
+        let input = b"\"abcd\"\r\n\"abcde\"\n";
+        let mut reader = NdjsonReader::with_max_line(&input[..], 6);
+        assert_eq!(reader.next_raw().unwrap().unwrap().text, Ok("\"abcd\""));
+        let long = reader.next_raw().unwrap().unwrap();
+        assert_eq!((long.line, long.bytes), (2, 8));
+        assert_eq!(long.text.unwrap_err().message, "line longer than 6 bytes");
+        assert!(reader.next_raw().unwrap().is_none());
     }
 
     #[test]
