@@ -20,7 +20,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use serde_json::Value;
-use trendpipe_core::args::{ConfigArgs, DbArgs, From, MongoArgs, RejectArgs, WindowArgs};
+use trendpipe_core::args::{ConfigArgs, SummaryArgs, DbArgs, From, MongoArgs, RejectArgs, WindowArgs};
 use trendpipe_core::error::Status;
 use trendpipe_core::key::trend_key;
 use trendpipe_core::mongo::{self, Mongo, bson_types::doc};
@@ -64,6 +64,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub summary: SummaryArgs,
 }
 
 /// What a run did.
@@ -101,6 +104,17 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     sql.close().await;
     let (summary, quarantine) = result?;
     let l = summary.loaded;
+    // The run ledger's counts (these are per-batch sums; issue 18's exact counts from
+    // the database's own answers are not done yet).
+    for (name, n) in [
+        ("read", summary.read),
+        ("skipped", summary.skipped),
+        ("rejected", summary.rejected),
+        ("observations", l.observations),
+        ("posts", l.posts),
+    ] {
+        trendpipe_core::ledger::count(name, n);
+    }
     log::info!(
         "read {} records; loaded {} observations of {} trends in {} places, {} posts by {} authors into {}",
         summary.read,

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs};
+use trendpipe_core::args::{ConfigArgs, SummaryArgs, DbArgs, RejectArgs};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::quarantine::Quarantine;
 
@@ -80,6 +80,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub summary: SummaryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
