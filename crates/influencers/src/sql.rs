@@ -42,6 +42,12 @@ struct PostRow {
     refs: [Option<String>; 3],
 }
 
+/// The self-repost count must go through `posts_repost_of`: left to itself,
+/// SQLite's planner may pick `posts_author` (or the `(source, post_id)` key) for the
+/// inner lookup, which for a prolific author scans thousands of rows per post
+/// (290 s instead of 0.1 s for a trend of 25,000 posts). `|| ''` and `+ 0` keep the
+/// same values and make those two columns unusable as index keys, in both dialects.
+///
 /// The query, for both dialects: `epoch` turns the post's time into seconds, `$1` is
 /// the trend, `$2`/`$3` the time bounds, `$4` the window length and `$5` its origin
 /// (both in seconds).
@@ -57,7 +63,7 @@ fn posts_query(epoch: &str) -> String {
          o AS ( \
            SELECT w.*, CASE WHEN w.repost_of IS NULL THEN \
                     COALESCE(w.reposts, 0) - (SELECT COUNT(*) FROM posts r \
-                      WHERE r.repost_of = w.post_id AND r.source = w.source AND r.author = w.author) END AS raw_own \
+                      WHERE r.repost_of = w.post_id AND r.source || '' = w.source AND r.author + 0 = w.author) END AS raw_own \
              FROM w), \
          r AS ( \
            SELECT o.*, CASE WHEN o.raw_own < 0 THEN 0 ELSE o.raw_own END AS own, \
