@@ -28,13 +28,15 @@ command -v taskset >/dev/null && one_core=(taskset -c 0)
 measure() {
     local label=$1 out=$2 in=$3
     shift 3
-    local start end rss
+    local start end rss cpu
     if [ -x /usr/bin/time ]; then
         start=$(date +%s.%N)
         /usr/bin/time -v -o "$work/time.txt" "${one_core[@]}" "$@" <"$in" >"$out" 2>"$work/stderr.txt"
         end=$(date +%s.%N)
         rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
+        cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$work/time.txt")
     else
+        cpu=nan
         start=$(date +%s.%N)
         rss=$("$python" -c 'import resource, subprocess, sys
 subprocess.run(sys.argv[3:], stdin=open(sys.argv[1]), stdout=open(sys.argv[2], "w"), stderr=subprocess.DEVNULL, check=True)
@@ -43,8 +45,10 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$in" "$out" "${o
     fi
     local secs
     secs=$(echo "$end - $start" | bc -l)
-    printf '%-34s %8.2f s  peak RSS %7.0f MiB  rows %s\n' "$label" "$secs" "$(echo "$rss / 1024" | bc -l)" "$(wc -l <"$out")"
+    printf '%-20s wall %8.2f s  cpu %8.2f s  peak RSS %7.0f MiB  rows %s\n' \
+        "$label" "$secs" "$cpu" "$(echo "$rss / 1024" | bc -l)" "$(wc -l <"$out")"
     echo "$secs" >"$work/$label.secs"
+    echo "$cpu" >"$work/$label.cpu"
 }
 
 echo "# machine: $(nproc) cores, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -57,7 +61,9 @@ echo "# input: $(wc -l <"$posts") lines, $(du -m "$posts" | cut -f1) MiB"
 
 measure rust "$work/rust.ndjson" "$posts" "$bin" --reject "$work/rejects.ndjson"
 measure python "$work/python.ndjson" "$posts" "$python" scripts/bench-influencers.py
-printf 'speed-up (python / rust, wall): %.1fx\n' "$(echo "$(cat "$work/python.secs") / $(cat "$work/rust.secs")" | bc -l)"
+printf 'speed-up (python / rust): wall %.1fx, cpu %.1fx\n' \
+    "$(echo "$(cat "$work/python.secs") / $(cat "$work/rust.secs")" | bc -l)" \
+    "$(echo "$(cat "$work/python.cpu") / $(cat "$work/rust.cpu")" | bc -l)"
 "$python" scripts/compare_influencers.py "$work/rust.ndjson" "$work/python.ndjson"
 rm -f "$work/rust.ndjson" "$work/python.ndjson" # large, and the disk may be shared
 
@@ -93,5 +99,5 @@ con.executemany("INSERT INTO post_trends (post, trend_key) VALUES (?, ?)",
 con.commit()
 PY
 echo "# SQLite: $(du -m "$db" | cut -f1) MiB"
-measure "rust --db sqlite" "$work/sql.out" /dev/null "$bin" --db "sqlite:$db"
+measure rust-db-sqlite "$work/sql.out" /dev/null "$bin" --db "sqlite:$db"
 grep -h "largest window" "$work/stderr.txt" || true
