@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates N post records for the load benchmarks, deterministically.
 
-    gen_posts.py N ndjson > posts.ndjson     # trendpipe post records (DESIGN.md)
+    gen_posts.py N ndjson > posts.ndjson     # trendpipe post records (docs/ARCHITECTURE.md)
     gen_posts.py N csv > posts.csv           # the same rows as the posts table's columns, for COPY
 
 About 1 post in 10 repeats an earlier id with later counts, as re-fetched posts do.

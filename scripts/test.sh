@@ -13,7 +13,6 @@ trap services_stop EXIT
 trap 'exit 130' INT TERM
 
 services_start
-export TRENDPIPE_REQUIRE_SERVICES=1
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all --check

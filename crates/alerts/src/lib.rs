@@ -23,7 +23,7 @@ use std::time::Duration as StdDuration;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Parser, ValueEnum};
-use trendpipe_core::args::{ConfigArgs, DbArgs, SummaryArgs, RejectArgs, WindowArgs, parse_duration};
+use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs, SummaryArgs, WindowArgs, parse_duration};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::quarantine::Quarantine;
 use trendpipe_core::record::format_time;

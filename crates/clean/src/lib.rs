@@ -22,7 +22,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
 use serde_json::{Value, json};
-use trendpipe_core::args::{ConfigArgs, SummaryArgs, From, MongoArgs, RejectArgs, To};
+use trendpipe_core::args::{ConfigArgs, From, MongoArgs, RejectArgs, SummaryArgs, To};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::mongo::{self, Mongo};
 use trendpipe_core::quarantine::{EntryHead, Quarantine};

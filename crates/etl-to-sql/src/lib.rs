@@ -20,7 +20,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use serde_json::Value;
-use trendpipe_core::args::{ConfigArgs, SummaryArgs, DbArgs, From, MongoArgs, RejectArgs, WindowArgs};
+use trendpipe_core::args::{ConfigArgs, DbArgs, From, MongoArgs, RejectArgs, SummaryArgs, WindowArgs};
 use trendpipe_core::error::Status;
 use trendpipe_core::key::trend_key;
 use trendpipe_core::mongo::{self, Mongo, bson_types::doc};

@@ -98,9 +98,8 @@ async fn a_429_longer_than_max_wait_stops_the_trend_and_the_rerun_resumes_from_t
 /// The test MongoDB (panics when the variable is missing: the test must not pass by
 /// skipping) and a database of its own.
 async fn mongo() -> (mongodb::Client, String, String) {
-    let uri = std::env::var("TRENDPIPE_TEST_MONGODB_URI").expect(
-        "TRENDPIPE_TEST_MONGODB_URI must point at a MongoDB server (source /work/services.env or scripts/test.sh)",
-    );
+    let uri = std::env::var("TRENDPIPE_TEST_MONGODB_URI")
+        .expect("TRENDPIPE_TEST_MONGODB_URI must point at a MongoDB server (run the test through scripts/test.sh)");
     let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     (client, uri, format!("fetch_posts_test_{}_{nanos}", std::process::id()))

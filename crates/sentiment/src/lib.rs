@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use trendpipe_core::args::{ConfigArgs, SummaryArgs, DbArgs, RejectArgs};
+use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs, SummaryArgs};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::quarantine::Quarantine;
 

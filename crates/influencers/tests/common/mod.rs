@@ -124,9 +124,10 @@ pub fn influencers(dir: &Path, args: &[&str], stdin: &str) -> Run {
 
 /// The PostgreSQL admin URL of the test server; panics without it.
 pub fn postgres_admin() -> String {
-    std::env::var("TRENDPIPE_TEST_DATABASE_URL").ok().filter(|v| !v.trim().is_empty()).expect(
-        "TRENDPIPE_TEST_DATABASE_URL must name a PostgreSQL server (source /work/services.env or scripts/test.sh)",
-    )
+    std::env::var("TRENDPIPE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .expect("TRENDPIPE_TEST_DATABASE_URL must name a PostgreSQL server (run the test through scripts/test.sh)")
 }
 
 /// Creates an empty PostgreSQL database and returns its URL.
