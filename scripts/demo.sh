@@ -39,6 +39,16 @@ echo "== sentiment (sample posts: as a filter, then in SQL with per-trend window
     <fixtures/posts/sample-posts.ndjson
 "$bin/sentiment" --db "sqlite:$out/trendpipe.db"
 
+echo "== influencers (who drives each trend, per day)" >&2
+"$bin/influencers" --db "sqlite:$out/trendpipe.db" --window 24h --format table --top 3
+
+echo "== alerts (exit 3 means some were raised)" >&2
+status=0
+"$bin/alerts" --db "sqlite:$out/trendpipe.db" --format table || status=$?
+if [[ $status -ne 0 && $status -ne 3 ]]; then
+    exit "$status"
+fi
+
 echo "== report" >&2
 "$bin/report" --db "sqlite:$out/trendpipe.db" --format html --output "$out/report.html"
 "$bin/report" --db "sqlite:$out/trendpipe.db" --format csv --output "$out/top10.csv"
