@@ -198,7 +198,9 @@ pub fn heatmap<B: DrawingBackend>(area: &Area<B>, title: &str, grid: &Grid, volu
         .x_labels(12)
         .y_labels(7)
         .x_label_formatter(&|h| format!("{h:02}"))
-        .y_label_formatter(&|d| DAYS.get(6 - *d as usize).map_or(String::new(), |s| (*s).to_owned()))
+        .y_label_formatter(&|d| {
+            usize::try_from(6 - *d).ok().and_then(|i| DAYS.get(i)).map_or(String::new(), |s| (*s).to_owned())
+        })
         .y_label_offset(-10)
         .label_style((FONT, 11))
         .draw()
