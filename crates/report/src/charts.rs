@@ -71,20 +71,20 @@ fn time_label(scope: &Scope, h: f64) -> String {
     if span(scope) > 72.0 { local.format("%m-%d").to_string() } else { local.format("%d %H:%M").to_string() }
 }
 
-/// One trend's volume (or rank) per place; each run of observations is its own line.
-pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution) -> anyhow::Result<()> {
+/// One trend's volume per place (`volume`), or its rank in the places where the
+/// provider gave no volume; each run of observations is its own line.
+pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution, volume: bool) -> anyhow::Result<()> {
     area.fill(&WHITE).map_err(err)?;
-    let volume = e.lines.iter().any(|l| l.metric == "volume");
     let lines: Vec<_> = e.lines.iter().filter(|l| (l.metric == "volume") == volume).collect();
     let max = lines.iter().flat_map(|l| l.segments.iter().flatten()).map(|p| p.value).fold(1.0_f64, f64::max);
     // Rank 1 is the top: drawn as -rank so that it is the highest point.
     let (y0, y1) = if volume { (0.0, max * 1.1) } else { (-(max + 1.0), 0.0) };
     let metric = if volume { "volume" } else { "rank (no volume given)" };
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{} — {metric}", e.name), (FONT, 16))
+        .caption(format!("{} — {metric}", e.name), (FONT, 20))
         .margin(8)
-        .x_label_area_size(28)
-        .y_label_area_size(64)
+        .x_label_area_size(32)
+        .y_label_area_size(80)
         .build_cartesian_2d(0.0..span(scope), y0..y1)
         .map_err(err)?;
     chart
@@ -93,7 +93,7 @@ pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution
         .y_labels(6)
         .x_label_formatter(&|h| time_label(scope, *h))
         .y_label_formatter(&|v| if volume { crate::render::thousands(*v as i64) } else { format!("{:.0}", -v) })
-        .label_style((FONT, 11))
+        .label_style((FONT, 14))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(err)?;
@@ -116,7 +116,7 @@ pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
             .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT, 11))
+            .label_font((FONT, 14))
             .position(SeriesLabelPosition::UpperLeft)
             .draw()
             .map_err(err)?;
@@ -127,13 +127,18 @@ pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution
 /// A sentiment line: its label, colour and value of a window.
 type Measure = (&'static str, RGBColor, fn(&crate::report::SentimentPoint) -> f64);
 
+/// The charts a trend's evolution needs: volume, rank, or both.
+pub fn metrics(e: &Evolution) -> Vec<bool> {
+    [true, false].into_iter().filter(|v| e.lines.iter().any(|l| (l.metric == "volume") == *v)).collect()
+}
+
 /// Mean compound and positive/negative shares per window; alerts as red triangles.
 pub fn sentiment<B: DrawingBackend>(area: &Area<B>, scope: &Scope, s: &SentimentSeries) -> anyhow::Result<()> {
     area.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{} — sentiment per {}", s.name, s.window_len), (FONT, 16))
+        .caption(format!("{} — sentiment per {}", s.name, s.window_len), (FONT, 20))
         .margin(8)
-        .x_label_area_size(28)
+        .x_label_area_size(32)
         .y_label_area_size(40)
         .build_cartesian_2d(0.0..span(scope), -1.0..1.0)
         .map_err(err)?;
@@ -142,7 +147,7 @@ pub fn sentiment<B: DrawingBackend>(area: &Area<B>, scope: &Scope, s: &Sentiment
         .x_labels(6)
         .y_labels(5)
         .x_label_formatter(&|h| time_label(scope, *h))
-        .label_style((FONT, 11))
+        .label_style((FONT, 14))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(err)?;
@@ -172,7 +177,7 @@ pub fn sentiment<B: DrawingBackend>(area: &Area<B>, scope: &Scope, s: &Sentiment
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(RGBColor(200, 200, 200))
-        .label_font((FONT, 11))
+        .label_font((FONT, 14))
         .position(SeriesLabelPosition::LowerRight)
         .draw()
         .map_err(err)?;
@@ -185,7 +190,7 @@ pub fn heatmap<B: DrawingBackend>(area: &Area<B>, title: &str, grid: &Grid, volu
     let value = |d: usize, h: usize| if volume { grid.volume[d][h] as f64 } else { grid.starts[d][h] as f64 };
     let max = (0..7).flat_map(|d| (0..24).map(move |h| (d, h))).map(|(d, h)| value(d, h)).fold(0.0, f64::max);
     let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 16))
+        .caption(title, (FONT, 20))
         .margin(8)
         .x_label_area_size(24)
         .y_label_area_size(40)
@@ -202,7 +207,7 @@ pub fn heatmap<B: DrawingBackend>(area: &Area<B>, title: &str, grid: &Grid, volu
             usize::try_from(6 - *d).ok().and_then(|i| DAYS.get(i)).map_or(String::new(), |s| (*s).to_owned())
         })
         .y_label_offset(-10)
-        .label_style((FONT, 11))
+        .label_style((FONT, 14))
         .draw()
         .map_err(err)?;
     let cells = (0..7usize).flat_map(|d| (0..24usize).map(move |h| (d, h)));
@@ -275,7 +280,10 @@ pub fn png_files(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let scope = &report.scope;
     let mut out = Vec::new();
     for e in report.evolution.iter().flatten() {
-        out.push(png(dir, file_name("evolution", &e.key), LINE_SIZE, |a| evolution(a, scope, e))?);
+        for volume in metrics(e) {
+            let prefix = if volume { "evolution" } else { "rank" };
+            out.push(png(dir, file_name(prefix, &e.key), LINE_SIZE, |a| evolution(a, scope, e, volume))?);
+        }
     }
     for s in report.sentiment.iter().flatten() {
         out.push(png(dir, file_name("sentiment", &s.key), LINE_SIZE, |a| sentiment(a, scope, s))?);

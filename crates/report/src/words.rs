@@ -58,7 +58,12 @@ pub fn count<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<WordCount> {
                 lower.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').trim_matches('\'').to_owned()
             };
             let len = word.chars().count();
-            if len < 2 || word.chars().all(|c| c.is_numeric() || !c.is_alphanumeric()) {
+            // Markup and code (`a<b`, `x=1`) are not words.
+            let wordlike = word
+                .chars()
+                .skip(usize::from(tagged))
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '\'' | '_' | '@' | '.'));
+            if len < 2 || !wordlike || word.chars().all(|c| c.is_numeric() || !c.is_alphanumeric()) {
                 continue;
             }
             if !tagged && stop.contains(word.as_str()) {

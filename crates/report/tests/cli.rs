@@ -293,6 +293,7 @@ fn csv_writes_one_file_per_section_and_png_one_file_per_chart() {
     let png = std::fs::read(dir.path().join("png/evolution-flamengo.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(dir.path().join("png/heatmap-starts.png").exists());
+    assert!(dir.path().join("png/rank-flamengo.png").exists(), "São Paulo gave ranks only");
     assert!(dir.path().join("png/words-bbb26.png").exists());
 }
 

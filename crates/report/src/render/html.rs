@@ -107,7 +107,10 @@ fn charts_of(report: &Report, s: Section) -> Vec<Chart> {
     match s {
         Section::Evolution => {
             for e in report.evolution.iter().flatten() {
-                add(e.name.clone(), charts::svg(charts::LINE_SIZE, |a| charts::evolution(a, scope, e)));
+                for volume in charts::metrics(e) {
+                    let title = if volume { e.name.clone() } else { format!("{} (rank)", e.name) };
+                    add(title, charts::svg(charts::LINE_SIZE, |a| charts::evolution(a, scope, e, volume)));
+                }
             }
         }
         Section::Sentiment => {

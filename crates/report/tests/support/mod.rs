@@ -110,13 +110,16 @@ fn q(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// (place, minutes after midnight, volume, rank).
+type Obs = (i64, i64, Option<i64>, i64);
+
 /// Fills a migrated database with the fixture: 2026-11-22, snapshots every 30 minutes.
 pub async fn fill(sql: &Sql) {
     other_stages_schema(sql).await;
     exec(sql, "INSERT INTO places (id, code, name) VALUES (1, '23424768', 'Brazil'), (2, '455827', 'São Paulo')").await;
     // (id, source, key, name, [(place, minutes, volume, rank)])
-    let mut trends: Vec<(i64, &str, &str, String, Vec<(i64, i64, Option<i64>, i64)>)> = Vec::new();
-    let every = |from: i64, to: i64, volume: Option<i64>, rank: i64, place: i64| -> Vec<(i64, i64, Option<i64>, i64)> {
+    let mut trends: Vec<(i64, &str, &str, String, Vec<Obs>)> = Vec::new();
+    let every = |from: i64, to: i64, volume: Option<i64>, rank: i64, place: i64| -> Vec<Obs> {
         (from..=to).map(|k| (place, k * 30, volume.map(|v| v + k), rank)).collect()
     };
     trends.push((1, "x", "bbb26", "#BBB26".into(), every(0, 40, Some(124_960), 1, 1)));
