@@ -18,4 +18,5 @@ cargo fmt --all --check
 echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
-cargo test --workspace --locked
+# Tests that need a service or Chromium are #[ignore]d for a plain `cargo test`.
+cargo test --workspace --locked -- --include-ignored

@@ -34,6 +34,9 @@ const PALETTE: [RGBColor; 8] = [
 
 const FONT: &str = "sans-serif";
 
+/// Lines drawn in one evolution chart at most.
+const MAX_LINES: usize = 8;
+
 /// Registers the font once; an error names the file and how to get one.
 pub fn ensure_font() -> anyhow::Result<()> {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
@@ -75,11 +78,18 @@ fn time_label(scope: &Scope, h: f64) -> String {
 /// provider gave no volume; each run of observations is its own line.
 pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution, volume: bool) -> anyhow::Result<()> {
     area.fill(&WHITE).map_err(err)?;
-    let lines: Vec<_> = e.lines.iter().filter(|l| (l.metric == "volume") == volume).collect();
+    let mut lines: Vec<_> = e.lines.iter().filter(|l| (l.metric == "volume") == volume).collect();
+    // A chart stays legible with a few lines: the places with the most observations
+    // (the table, CSV and JSON keep every place).
+    let count = |l: &crate::report::Line| l.segments.iter().map(Vec::len).sum::<usize>();
+    lines.sort_by(|a, b| count(b).cmp(&count(a)).then_with(|| a.place.cmp(&b.place)));
+    let hidden = lines.len().saturating_sub(MAX_LINES);
+    lines.truncate(MAX_LINES);
     let max = lines.iter().flat_map(|l| l.segments.iter().flatten()).map(|p| p.value).fold(1.0_f64, f64::max);
     // Rank 1 is the top: drawn as -rank so that it is the highest point.
     let (y0, y1) = if volume { (0.0, max * 1.1) } else { (-(max + 1.0), 0.0) };
     let metric = if volume { "volume" } else { "rank (no volume given)" };
+    let metric = if hidden > 0 { format!("{metric}, {MAX_LINES} places of {}", MAX_LINES + hidden) } else { metric.to_owned() };
     let mut chart = ChartBuilder::on(area)
         .caption(format!("{} — {metric}", e.name), (FONT, 20))
         .margin(8)
@@ -108,7 +118,10 @@ pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution
                     .label(l.place.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
             }
-            chart.draw_series(pts.iter().map(|p| Circle::new(*p, 2, color.filled()))).map_err(err)?;
+            // A lone observation has no line: a dot shows it.
+            if pts.len() == 1 {
+                chart.draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled()))).map_err(err)?;
+            }
         }
     }
     if !lines.is_empty() {
