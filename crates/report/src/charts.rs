@@ -89,7 +89,8 @@ pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution
     // Rank 1 is the top: drawn as -rank so that it is the highest point.
     let (y0, y1) = if volume { (0.0, max * 1.1) } else { (-(max + 1.0), 0.0) };
     let metric = if volume { "volume" } else { "rank (no volume given)" };
-    let metric = if hidden > 0 { format!("{metric}, {MAX_LINES} places of {}", MAX_LINES + hidden) } else { metric.to_owned() };
+    let metric =
+        if hidden > 0 { format!("{metric}, {MAX_LINES} places of {}", MAX_LINES + hidden) } else { metric.to_owned() };
     let mut chart = ChartBuilder::on(area)
         .caption(format!("{} — {metric}", e.name), (FONT, 20))
         .margin(8)

@@ -255,7 +255,10 @@ pub async fn build(
     store: bool,
 ) -> anyhow::Result<Report> {
     let wants = |s: Section| sections.contains(&s);
+    let started = std::time::Instant::now();
+    let lap = |what: &str| log::debug!("{what}: {} ms", started.elapsed().as_millis());
     let rows = query::top::top_trends(sql, scope).await.context("querying the top trends")?;
+    lap("top");
     let keys: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
     let names: HashMap<&str, &str> = rows.iter().map(|r| (r.key.as_str(), r.name.as_str())).collect();
     let name_of = |k: &str| names.get(k).map_or_else(|| k.to_owned(), |n| (*n).to_owned());
@@ -269,12 +272,14 @@ pub async fn build(
         let shown: Vec<WordCount> = counts.into_iter().take(words::MAX_WORDS).collect();
         clouds.push(Cloud { key: r.key.clone(), name: r.name.clone(), posts: texts.len(), words: shown, placed });
     }
+    lap("words");
 
     let hourly = if wants(Section::Heatmap) || wants(Section::Categories) {
         query::observations::hourly(sql, scope).await.context("querying hourly observations")?
     } else {
         Vec::new()
     };
+    lap("hourly");
     let mut all_keys: Vec<String> = keys.clone();
     let mut seen: HashSet<String> = keys.iter().cloned().collect();
     for h in &hourly {
@@ -283,6 +288,7 @@ pub async fn build(
         }
     }
     let categories = categorise(sql, rules, &all_keys, &names, &clouds).await?;
+    lap("categories");
     if store && !categories.is_empty() {
         let rows: Vec<(String, String, String)> =
             categories.iter().map(|(k, c)| (k.clone(), c.category.clone(), c.rule.clone())).collect();
@@ -296,6 +302,7 @@ pub async fn build(
         Vec::new()
     };
     let sentiment = sentiment_series(&rows, &sentiment_rows, &alert_rows);
+    lap("sentiment");
 
     let mut top = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
@@ -323,6 +330,7 @@ pub async fn build(
             sentiment: summary(sentiment.iter().find(|s| s.key == r.key)),
         });
     }
+    lap("places");
 
     let evolution = if wants(Section::Evolution) {
         let mut out = Vec::with_capacity(top.len());
@@ -358,6 +366,7 @@ pub async fn build(
         Categories { counts, trends }
     });
 
+    lap("rest");
     let alerts = wants(Section::Alerts).then(|| alert_rows.iter().map(alert).collect());
     Ok(Report {
         scope: scope.clone(),
