@@ -44,7 +44,29 @@ enum Mode {
 #[derive(Debug, Clone)]
 pub struct Rules {
     /// `(category, keywords)` in [`CATEGORIES`] order.
-    keywords: Vec<(&'static str, Vec<String>)>,
+    keywords: Vec<(&'static str, Vec<Keyword>)>,
+}
+
+/// A keyword in the forms the matching needs, made once.
+#[derive(Debug, Clone)]
+struct Keyword {
+    /// Normalised: `big brother`.
+    text: String,
+    /// ` big brother `, matched against a padded normalised text.
+    phrase: String,
+    /// `bigbrother`, matched inside run-together words when four letters or more.
+    compact: Option<String>,
+}
+
+impl Keyword {
+    fn new(raw: &str) -> Option<Self> {
+        let text = normalise(raw);
+        if text.is_empty() {
+            return None;
+        }
+        let compact = (text.chars().count() >= 4).then(|| text.replace(' ', ""));
+        Some(Self { phrase: format!(" {text} "), compact, text })
+    }
 }
 
 /// A trend's category and the rule that gave it.
@@ -82,12 +104,7 @@ impl Rules {
         let keywords = CATEGORIES
             .iter()
             .map(|c| {
-                (
-                    *c,
-                    map.get(*c)
-                        .map(|ws| ws.iter().map(|w| normalise(w)).filter(|w| !w.is_empty()).collect())
-                        .unwrap_or_default(),
-                )
+                (*c, map.get(*c).map(|ws| ws.iter().filter_map(|w| Keyword::new(w)).collect()).unwrap_or_default())
             })
             .collect();
         Ok(Self { keywords })
@@ -110,14 +127,19 @@ impl Rules {
         if let Some((c, kw)) = self.best(news, false) {
             return Category { category: c.to_owned(), rule: format!("news:{kw}") };
         }
+        // Post words normalised once, then looked up.
+        let mut words: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (w, c) in post_words {
+            *words.entry(normalise(w)).or_default() += c;
+        }
         let mut hits: Vec<(usize, usize, &str, &str)> = Vec::new();
         for (i, (cat, kws)) in self.keywords.iter().enumerate() {
             let mut n = 0;
             let mut first = "";
             for kw in kws {
-                let c: usize = post_words.iter().filter(|(w, _)| normalise(w) == *kw).map(|(_, c)| c).sum();
+                let c = words.get(&kw.text).copied().unwrap_or(0);
                 if c > 0 && first.is_empty() {
-                    first = kw;
+                    first = &kw.text;
                 }
                 n += c;
             }
@@ -142,17 +164,14 @@ impl Rules {
             let mut n = 0;
             let mut first: Option<&String> = None;
             for kw in kws {
-                let phrase = format!(" {kw} ");
-                let whole = padded.iter().filter(|t| t.contains(&phrase)).count();
-                let within = if inside && kw.chars().count() >= 4 && whole == 0 {
-                    let k = kw.replace(' ', "");
-                    compact.iter().filter(|t| t.contains(&k)).count()
-                } else {
-                    0
+                let whole = padded.iter().filter(|t| t.contains(&kw.phrase)).count();
+                let within = match (&kw.compact, inside && whole == 0) {
+                    (Some(k), true) => compact.iter().filter(|t| t.contains(k.as_str())).count(),
+                    _ => 0,
                 };
                 if whole + within > 0 {
                     n += whole + within;
-                    first.get_or_insert(kw);
+                    first.get_or_insert(&kw.text);
                 }
             }
             if n > 0 && best.as_ref().is_none_or(|(b, _, _)| n > *b) {

@@ -304,9 +304,22 @@ pub async fn build(
     let sentiment = sentiment_series(&rows, &sentiment_rows, &alert_rows);
     lap("sentiment");
 
+    // The evolution's series name each trend's places too: one query per trend, not two.
+    let mut series = Vec::with_capacity(rows.len());
+    if wants(Section::Evolution) {
+        for r in &rows {
+            series.push(query::observations::series(sql, scope, r.id).await.context("querying series")?);
+        }
+    }
     let mut top = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
-        let places = query::top::places_of(sql, scope, r.id).await.context("querying places")?;
+        let places = match series.get(i) {
+            Some(points) => {
+                let names: std::collections::BTreeSet<&str> = points.iter().map(|p| p.place.as_str()).collect();
+                names.into_iter().map(str::to_owned).collect()
+            }
+            None => query::top::places_of(sql, scope, r.id).await.context("querying places")?,
+        };
         let category = categories
             .get(&r.key)
             .cloned()
@@ -332,16 +345,12 @@ pub async fn build(
     }
     lap("places");
 
-    let evolution = if wants(Section::Evolution) {
-        let mut out = Vec::with_capacity(top.len());
-        for t in &top {
-            let points = query::observations::series(sql, scope, t.id).await.context("querying series")?;
-            out.push(Evolution { key: t.key.clone(), name: t.name.clone(), lines: lines(&points) });
-        }
-        Some(out)
-    } else {
-        None
-    };
+    let evolution = wants(Section::Evolution).then(|| {
+        top.iter()
+            .zip(&series)
+            .map(|(t, points)| Evolution { key: t.key.clone(), name: t.name.clone(), lines: lines(points) })
+            .collect()
+    });
 
     let influencers = if wants(Section::Influencers) {
         let rows = query::influencers::leaderboard(sql, scope, &keys).await.context("querying influencer scores")?;

@@ -128,15 +128,16 @@ fn sqlite_text(text: &str, params: &[Param]) -> String {
     out
 }
 
-/// The WHERE clauses every observation query shares: the window and the filters.
-/// `o` is `trend_observations`, `t` is `trends`. Returns the clause text (starting
-/// with `WHERE`) and its parameters, numbered from 1.
+/// The WHERE clauses every observation query shares: the window and the filters,
+/// on `trend_observations o` alone so that the aggregation runs over the window's
+/// index range before trends are joined. Returns the clause text (starting with
+/// `WHERE`) and its parameters, numbered from 1.
 pub fn observation_filter(scope: &Scope) -> (String, Vec<Param>) {
     let mut params = vec![Param::Time(scope.since), Param::Time(scope.until)];
     let mut text = String::from("WHERE o.observed_at >= $1 AND o.observed_at < $2");
     if let Some(source) = &scope.source {
         params.push(Param::Text(source.clone()));
-        text.push_str(&format!(" AND t.source = ${}", params.len()));
+        text.push_str(&format!(" AND o.trend_id IN (SELECT id FROM trends WHERE source = ${})", params.len()));
     }
     if let Some(place) = &scope.place {
         params.push(Param::Text(place.clone()));
@@ -145,7 +146,7 @@ pub fn observation_filter(scope: &Scope) -> (String, Vec<Param>) {
     }
     if let Some(trend) = &scope.trend {
         params.push(Param::Text(trend.clone()));
-        text.push_str(&format!(" AND t.key = ${}", params.len()));
+        text.push_str(&format!(" AND o.trend_id IN (SELECT id FROM trends WHERE key = ${})", params.len()));
     }
     (text, params)
 }

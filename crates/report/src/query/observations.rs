@@ -51,10 +51,13 @@ pub async fn hourly(sql: &Sql, scope: &Scope) -> Result<Vec<HourRow>, sqlx::Erro
         Sql::Postgres(_) => "date_trunc('hour', o.observed_at)",
     };
     let text = format!(
-        "SELECT t.key AS key, MIN(o.observed_at) AS first_at, CAST(SUM(o.volume) AS BIGINT) AS volume
-           FROM trend_observations o JOIN trends t ON t.id = o.trend_id
-          {filter}
-          GROUP BY t.key, {bucket}"
+        "SELECT t.key AS key, h.first_at AS first_at, h.volume AS volume
+           FROM (SELECT o.trend_id AS trend_id, MIN(o.observed_at) AS first_at,
+                        CAST(SUM(o.volume) AS BIGINT) AS volume
+                   FROM trend_observations o
+                  {filter}
+                  GROUP BY o.trend_id, {bucket}) h
+           JOIN trends t ON t.id = h.trend_id"
     );
     fetch(sql, &text, &params).await
 }

@@ -40,18 +40,22 @@ pub async fn top_trends(sql: &Sql, scope: &Scope) -> Result<Vec<TopRow>, sqlx::E
     params.push(Param::Int(scope.top));
     let text = format!(
         "SELECT t.id AS id, t.source AS source, t.key AS key, t.name AS name,
-                CAST(MAX(o.volume) AS BIGINT) AS peak_volume,
-                CAST(MIN(o.rank) AS BIGINT) AS best_rank,
-                COUNT(DISTINCT o.place_id) AS places,
-                COUNT(DISTINCT o.observed_at) AS snapshots,
-                COUNT(*) AS observations,
-                MIN(o.observed_at) AS first_seen,
-                MAX(o.observed_at) AS last_seen
-           FROM trend_observations o
-           JOIN trends t ON t.id = o.trend_id
-          {filter}
-          GROUP BY t.id, t.source, t.key, t.name
-          ORDER BY peak_volume DESC NULLS LAST, snapshots DESC, best_rank ASC NULLS LAST, t.key ASC, t.source ASC
+                a.peak_volume AS peak_volume, a.best_rank AS best_rank, a.places AS places,
+                a.snapshots AS snapshots, a.observations AS observations,
+                a.first_seen AS first_seen, a.last_seen AS last_seen
+           FROM (SELECT o.trend_id AS trend_id,
+                        CAST(MAX(o.volume) AS BIGINT) AS peak_volume,
+                        CAST(MIN(o.rank) AS BIGINT) AS best_rank,
+                        COUNT(DISTINCT o.place_id) AS places,
+                        COUNT(DISTINCT o.observed_at) AS snapshots,
+                        COUNT(*) AS observations,
+                        MIN(o.observed_at) AS first_seen,
+                        MAX(o.observed_at) AS last_seen
+                   FROM trend_observations o
+                  {filter}
+                  GROUP BY o.trend_id) a
+           JOIN trends t ON t.id = a.trend_id
+          ORDER BY a.peak_volume DESC NULLS LAST, a.snapshots DESC, a.best_rank ASC NULLS LAST, t.key ASC, t.source ASC
           LIMIT ${}",
         params.len()
     );
@@ -64,14 +68,17 @@ pub async fn places_of(sql: &Sql, scope: &Scope, trend_id: i64) -> Result<Vec<St
     struct Place {
         place: String,
     }
-    let rows: Vec<Place> = fetch(
-        sql,
+    let mut params = vec![Param::Int(trend_id), Param::Time(scope.since), Param::Time(scope.until)];
+    let mut text = String::from(
         "SELECT DISTINCT COALESCE(p.name, p.code) AS place
            FROM trend_observations o JOIN places p ON p.id = o.place_id
-          WHERE o.trend_id = $1 AND o.observed_at >= $2 AND o.observed_at < $3
-          ORDER BY place",
-        &[Param::Int(trend_id), Param::Time(scope.since), Param::Time(scope.until)],
-    )
-    .await?;
+          WHERE o.trend_id = $1 AND o.observed_at >= $2 AND o.observed_at < $3",
+    );
+    if let Some(place) = &scope.place {
+        params.push(Param::Text(place.clone()));
+        text.push_str(" AND (p.code = $4 OR p.name = $4)");
+    }
+    text.push_str(" ORDER BY place");
+    let rows: Vec<Place> = fetch(sql, &text, &params).await?;
     Ok(rows.into_iter().map(|r| r.place).collect())
 }
