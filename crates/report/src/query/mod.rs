@@ -132,9 +132,18 @@ fn sqlite_text(text: &str, params: &[Param]) -> String {
 /// on `trend_observations o` alone so that the aggregation runs over the window's
 /// index range before trends are joined. Returns the clause text (starting with
 /// `WHERE`) and its parameters, numbered from 1.
-pub fn observation_filter(scope: &Scope) -> (String, Vec<Param>) {
+///
+/// In SQLite the text starts with `FROM trend_observations o INDEXED BY …`: with
+/// bound times the planner cannot see how narrow the window is and prefers a skip
+/// scan of the (trend, time) index, one descent per trend of the whole history
+/// (20 ms for a one-hour window of a year of data, against 2 ms by time).
+pub fn observation_filter(sql: &Sql, scope: &Scope) -> (String, Vec<Param>) {
     let mut params = vec![Param::Time(scope.since), Param::Time(scope.until)];
-    let mut text = String::from("WHERE o.observed_at >= $1 AND o.observed_at < $2");
+    let from = match sql {
+        Sql::Sqlite(_) => "FROM trend_observations o INDEXED BY trend_observations_observed_at",
+        Sql::Postgres(_) => "FROM trend_observations o",
+    };
+    let mut text = format!("{from}\n WHERE o.observed_at >= $1 AND o.observed_at < $2");
     if let Some(source) = &scope.source {
         params.push(Param::Text(source.clone()));
         text.push_str(&format!(" AND o.trend_id IN (SELECT id FROM trends WHERE source = ${})", params.len()));

@@ -45,7 +45,7 @@ pub struct HourRow {
 /// The window's observations grouped by trend and UTC hour. Grouping by hour in the
 /// database keeps the rows few; the report's zone is applied to each hour after.
 pub async fn hourly(sql: &Sql, scope: &Scope) -> Result<Vec<HourRow>, sqlx::Error> {
-    let (filter, params) = observation_filter(scope);
+    let (filter, params) = observation_filter(sql, scope);
     let bucket = match sql {
         Sql::Sqlite(_) => "substr(o.observed_at, 1, 13)",
         Sql::Postgres(_) => "date_trunc('hour', o.observed_at)",
@@ -54,7 +54,6 @@ pub async fn hourly(sql: &Sql, scope: &Scope) -> Result<Vec<HourRow>, sqlx::Erro
         "SELECT t.key AS key, h.first_at AS first_at, h.volume AS volume
            FROM (SELECT o.trend_id AS trend_id, MIN(o.observed_at) AS first_at,
                         CAST(SUM(o.volume) AS BIGINT) AS volume
-                   FROM trend_observations o
                   {filter}
                   GROUP BY o.trend_id, {bucket}) h
            JOIN trends t ON t.id = h.trend_id"

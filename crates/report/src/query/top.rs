@@ -36,7 +36,7 @@ pub async fn latest_observation(sql: &Sql) -> Result<Option<DateTime<Utc>>, sqlx
 /// The `scope.top` trends: by peak volume, then persistence (snapshots), then best
 /// rank. Trends without any volume sort after those with one, by persistence.
 pub async fn top_trends(sql: &Sql, scope: &Scope) -> Result<Vec<TopRow>, sqlx::Error> {
-    let (filter, mut params) = observation_filter(scope);
+    let (filter, mut params) = observation_filter(sql, scope);
     params.push(Param::Int(scope.top));
     let text = format!(
         "SELECT t.id AS id, t.source AS source, t.key AS key, t.name AS name,
@@ -51,7 +51,6 @@ pub async fn top_trends(sql: &Sql, scope: &Scope) -> Result<Vec<TopRow>, sqlx::E
                         COUNT(*) AS observations,
                         MIN(o.observed_at) AS first_seen,
                         MAX(o.observed_at) AS last_seen
-                   FROM trend_observations o
                   {filter}
                   GROUP BY o.trend_id) a
            JOIN trends t ON t.id = a.trend_id
