@@ -22,3 +22,12 @@ CREATE TABLE trend_news (
     PRIMARY KEY (trend_key, title)
 );
 
+
+-- report: the window's observations (top-N, heatmap) and a trend's series read from
+-- the index alone. These replace the two indexes that 0001 and 0002 made for the
+-- report, with the columns the report reads added, so that a page of a year of
+-- snapshots reads index pages only instead of one table row per observation.
+DROP INDEX trend_observations_observed_at;
+CREATE INDEX trend_observations_window ON trend_observations (observed_at, trend_id, place_id, volume, rank);
+DROP INDEX trend_observations_trend_time;
+CREATE INDEX trend_observations_series ON trend_observations (trend_id, observed_at, place_id, volume, rank);

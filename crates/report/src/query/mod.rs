@@ -140,7 +140,7 @@ fn sqlite_text(text: &str, params: &[Param]) -> String {
 pub fn observation_filter(sql: &Sql, scope: &Scope) -> (String, Vec<Param>) {
     let mut params = vec![Param::Time(scope.since), Param::Time(scope.until)];
     let from = match sql {
-        Sql::Sqlite(_) => "FROM trend_observations o INDEXED BY trend_observations_observed_at",
+        Sql::Sqlite(_) => "FROM trend_observations o INDEXED BY trend_observations_window",
         Sql::Postgres(_) => "FROM trend_observations o",
     };
     let mut text = format!("{from}\n WHERE o.observed_at >= $1 AND o.observed_at < $2");
