@@ -38,7 +38,7 @@ def pct(xs, p):
 
 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
 _, body = get(conn, "/api/report")
-keys = [t["key"] for t in json.loads(body)["top"]]
+keys = [t["key"] for t in json.loads(body)["trends"]]
 paths = {"/": ["/"], "/trend/{key}": [f"/trend/{urllib.parse.quote(k, safe='')}" for k in keys]}
 for name, ps in paths.items():
     get(conn, ps[0])  # warm up

@@ -230,6 +230,8 @@ pub struct Report {
     pub scope: Scope,
     #[serde(skip)]
     pub sections: Vec<Section>,
+    /// `trends`, the name the top-N had before the other sections existed.
+    #[serde(rename = "trends")]
     pub top: Option<Vec<TopTrend>>,
     pub evolution: Option<Vec<Evolution>>,
     pub sentiment: Option<Vec<SentimentSeries>>,
@@ -297,7 +299,7 @@ pub async fn build(
 
     let sentiment_rows = query::sentiment::windows(sql, scope, &keys).await.context("querying trend sentiment")?;
     let alert_rows = if wants(Section::Alerts) || wants(Section::Sentiment) {
-        query::alerts::alerts(sql, scope).await.context("querying alerts")?
+        optional(query::alerts::alerts(sql, scope).await, "alerts").context("querying alerts")?
     } else {
         Vec::new()
     };
@@ -353,7 +355,8 @@ pub async fn build(
     });
 
     let influencers = if wants(Section::Influencers) {
-        let rows = query::influencers::leaderboard(sql, scope, &keys).await.context("querying influencer scores")?;
+        let rows = optional(query::influencers::leaderboard(sql, scope, &keys).await, "influencer scores")
+            .context("querying influencer scores")?;
         Some(leaderboards(&keys, rows, &name_of))
     } else {
         None
@@ -389,6 +392,20 @@ pub async fn build(
         heatmap,
         categories: cats,
     })
+}
+
+/// The rows of a table another stage owns, or none (with a warning) when the
+/// database predates that stage's migration: a report still shows its other sections.
+fn optional<T>(result: Result<Vec<T>, sqlx::Error>, what: &str) -> Result<Vec<T>, sqlx::Error> {
+    match result {
+        Err(sqlx::Error::Database(e))
+            if ["no such table", "no such column", "does not exist"].iter().any(|m| e.message().contains(m)) =>
+        {
+            log::warn!("no {what} in this database ({}); run that stage to fill it", e.message());
+            Ok(Vec::new())
+        }
+        other => other,
+    }
 }
 
 async fn categorise(

@@ -19,12 +19,12 @@ fn json(dir: &std::path::Path, args: &[&str]) -> Value {
 }
 
 fn names(doc: &Value) -> Vec<String> {
-    doc["top"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
+    doc["trends"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
 }
 
 pub fn check_top10(doc: &Value) {
     assert_eq!(names(doc), TOP10);
-    let top = doc["top"].as_array().unwrap();
+    let top = doc["trends"].as_array().unwrap();
     assert_eq!(top[0]["peak_volume"], 125_000);
     assert_eq!(top[0]["snapshots"], 41);
     assert_eq!(top[0]["minutes_trending"], 20 * 60);
@@ -54,6 +54,7 @@ fn top_ten_by_peak_volume_then_persistence_with_volumeless_trends_last() {
     assert_eq!(names(&doc)[10], "Briefly No Volume");
     let (code, table, err) = report(dir.path(), &["top", "--db", &url, "--format", "table"]);
     assert_eq!(code, Some(0), "{err}");
+    assert!(table.starts_with("Top 10 trends, 2026-11-21 20:00 → 2026-11-22 20:00 UTC\n"), "{table}");
     assert!(table.contains("no volume (21 snapshots)"), "{table}");
     assert!(table.contains("125,000"), "{table}");
     let (_, csv, _) = report(dir.path(), &["top", "--db", &url, "--format", "csv", "--since", "2026-11-21T00:00:00Z"]);
@@ -94,7 +95,7 @@ fn sentiment_per_window_with_the_alert_marked_and_the_predominant_label_in_the_t
         s["points"].as_array().unwrap().iter().map(|p| p["mean_compound"].as_f64().unwrap()).collect();
     assert_eq!(compounds, [0.5, -0.4, 0.2]);
     assert_eq!(s["alerts"][0]["at"], "2026-11-22T01:30:00Z");
-    let top = &doc["top"][0]["sentiment"];
+    let top = &doc["trends"][0]["sentiment"];
     assert_eq!(top["label"], "negative");
     assert_eq!(top["posts"], 50);
     assert!((top["mean_compound"].as_f64().unwrap() + 0.1).abs() < 1e-9, "{top}");
@@ -354,4 +355,22 @@ fn postgres_gives_the_same_top_ten_series_and_categories() {
     let (code, out, err) = report(dir.path(), &["--db", &empty]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("No data for the top trends"), "{out}");
+}
+
+#[test]
+fn a_database_without_the_alerts_table_still_gives_every_other_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = rt().block_on(async {
+        let url = sqlite_fixture(dir.path()).await;
+        let sql = trendpipe_core::sql::Sql::connect(&url).await.unwrap();
+        let trendpipe_core::sql::Sql::Sqlite(pool) = &sql else { unreachable!() };
+        sqlx::query("DROP TABLE alerts").execute(pool).await.unwrap();
+        sql.close().await;
+        url
+    });
+    let (code, out, err) = report(dir.path(), &["--db", &url]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("no alerts in this database"), "{err}");
+    assert!(out.contains("No data for alerts"), "{out}");
+    assert!(out.contains("#BBB26"), "{out}");
 }

@@ -40,13 +40,13 @@ fn served_pages_api_and_health_are_read_only_with_a_strict_policy_and_stop_on_si
         let (status, _, body) = get(&format!("{base}/api/report")).await;
         assert_eq!(status, 200);
         let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let names: Vec<&str> = doc["top"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = doc["trends"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert_eq!(names, TOP10);
 
         let (status, _, body) = get(&format!("{base}/api/trend/flamengo?tz=America/Sao_Paulo")).await;
         assert_eq!(status, 200);
         let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(doc["top"].as_array().unwrap().len(), 1);
+        assert_eq!(doc["trends"].as_array().unwrap().len(), 1);
         assert_eq!(doc["evolution"][0]["lines"][0]["segments"].as_array().unwrap().len(), 2);
         assert!(doc["heatmap"].is_null());
 

@@ -9,7 +9,7 @@ pub mod tables;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use crate::Format;
-use crate::report::Report;
+use crate::report::{Report, Section};
 
 /// The report as one text in `format` (PNG is written by [`crate::charts`]).
 pub fn text(report: &Report, format: Format) -> anyhow::Result<String> {
@@ -26,7 +26,11 @@ pub fn text(report: &Report, format: Format) -> anyhow::Result<String> {
 fn terminal(report: &Report) -> String {
     let mut out = String::new();
     for t in tables::all(report) {
-        out.push_str(&format!("{} — {}\n", t.title, report.scope.describe()));
+        let title = match t.section {
+            Section::Top => format!("Top {} trends", report.scope.top),
+            _ => t.title.clone(),
+        };
+        out.push_str(&format!("{title}, {}\n", report.scope.describe()));
         match &t.empty {
             Some(note) => out.push_str(&format!("{note}\n\n")),
             None => {
