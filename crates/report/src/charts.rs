@@ -103,7 +103,7 @@ pub fn evolution<B: DrawingBackend>(area: &Area<B>, scope: &Scope, e: &Evolution
         .x_labels(6)
         .y_labels(6)
         .x_label_formatter(&|h| time_label(scope, *h))
-        .y_label_formatter(&|v| if volume { crate::render::thousands(*v as i64) } else { format!("{:.0}", -v) })
+        .y_label_formatter(&|v| if volume { crate::render::thousands(*v as i64) } else { format!("{:.0}", v.abs()) })
         .label_style((FONT, 14))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
