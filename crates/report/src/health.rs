@@ -59,7 +59,12 @@ pub struct Health {
 
 /// Reads the health of the pipeline from `sql` as of `now`.
 pub async fn read(sql: &Sql, now: DateTime<Utc>, stale_after: Duration) -> anyhow::Result<Health> {
-    let runs = runs(sql, now - Duration::days(30)).await.context("reading the run ledger")?;
+    // A database written before the run ledger existed has no `runs` table (and a
+    // read-only server cannot add it): the freshness of the data still tells.
+    let runs = runs(sql, now - Duration::days(30)).await.unwrap_or_else(|e| {
+        log::warn!("the run ledger cannot be read: {e:#}");
+        Vec::new()
+    });
     let mut by_stage: BTreeMap<String, Stage> = BTreeMap::new();
     let mut rejected: BTreeMap<(String, String), u64> = BTreeMap::new();
     for run in &runs {
@@ -142,27 +147,26 @@ fn time(text: &str) -> anyhow::Result<DateTime<Utc>> {
 type RunRow = (String, String, String, Option<String>, Option<String>, String);
 
 async fn runs(sql: &Sql, since: DateTime<Utc>) -> anyhow::Result<Vec<Run>> {
-    let rows: Vec<RunRow> = match sql {
-        Sql::Sqlite(pool) => {
-            sqlx::query_as(
-                "SELECT stage, status, started_at, finished_at, error, counts FROM runs \
+    let rows: Vec<RunRow> =
+        match sql {
+            Sql::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT stage, status, started_at, finished_at, error, counts FROM runs \
                  WHERE started_at >= ?1 ORDER BY started_at",
-            )
-            .bind(trendpipe_core::record::format_time(&since))
-            .fetch_all(pool)
-            .await?
-        }
-        Sql::Postgres(pool) => {
-            sqlx::query_as(
+                )
+                .bind(trendpipe_core::record::format_time(&since))
+                .fetch_all(pool)
+                .await?
+            }
+            Sql::Postgres(pool) => sqlx::query_as(
                 "SELECT stage, status, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
                  to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), error, counts \
                  FROM runs WHERE started_at >= $1 ORDER BY started_at",
             )
             .bind(since)
             .fetch_all(pool)
-            .await?
-        }
-    };
+            .await?,
+        };
     rows.into_iter()
         .map(|(stage, status, started, finished, error, counts)| {
             Ok(Run {
@@ -231,7 +235,9 @@ pub fn text(h: &Health) -> String {
             s.last_ok_age_s.map(age).unwrap_or_default(),
             s.last_failure.map(|t| trendpipe_core::record::format_time(&t)).unwrap_or_default(),
             s.last_error.clone().unwrap_or_default(),
-            s.last_unfinished.map(|t| format!("started {}", trendpipe_core::record::format_time(&t))).unwrap_or_default(),
+            s.last_unfinished
+                .map(|t| format!("started {}", trendpipe_core::record::format_time(&t)))
+                .unwrap_or_default(),
         ]);
     }
     if h.stages.is_empty() {

@@ -9,6 +9,7 @@
 
 pub mod categories;
 pub mod charts;
+pub mod health;
 pub mod query;
 pub mod render;
 pub mod report;
@@ -62,6 +63,42 @@ pub enum Command {
     Categories(Options),
     /// Serves the report over HTTP, read-only, from the database.
     Serve(ServeArgs),
+    /// The pipeline's health: each stage's last success and failure, rejected records
+    /// per day, and how fresh each source and place is; exits 1 when the data is stale.
+    Health(HealthArgs),
+}
+
+/// `report health`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// A source and place whose newest observation is older than this is stale
+    /// (30m, 2h, 1d…): `report health` then exits 1 and `/healthz` answers 503.
+    #[arg(long, value_name = "AGE", default_value = "2h", value_parser = parse_age)]
+    pub stale_after: chrono::Duration,
+
+    /// Output format: `table` for people, `json` for monitors.
+    #[arg(long, value_enum, default_value_t = HealthFormat::Table)]
+    pub format: HealthFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HealthFormat {
+    /// Tables for the terminal.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// Reads a staleness limit such as `2h`.
+pub fn parse_age(s: &str) -> Result<chrono::Duration, String> {
+    let d = trendpipe_core::args::parse_duration(s)?;
+    chrono::Duration::from_std(d).map_err(|e| format!("{s:?}: {e}"))
 }
 
 /// The flags every section shares.
@@ -128,6 +165,11 @@ pub struct ServeArgs {
     /// The address to listen on; keep it on loopback unless a proxy guards it.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+
+    /// `/healthz` answers 503 when a source and place's newest observation is older
+    /// than this (30m, 2h, 1d…).
+    #[arg(long, value_name = "AGE", default_value = "2h", value_parser = parse_age)]
+    pub stale_after: chrono::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -151,6 +193,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     let (options, sections) = match args.command {
         None => (args.options, Section::ALL.to_vec()),
         Some(Command::Serve(s)) => return serve::run(s).await,
+        Some(Command::Health(h)) => return health_command(h).await,
         Some(Command::Top(o)) => (o, vec![Section::Top]),
         Some(Command::Evolution(o)) => (o, vec![Section::Evolution]),
         Some(Command::Sentiment(o)) => (o, vec![Section::Sentiment]),
@@ -187,6 +230,38 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     let report = result?;
     write(&report, format, &options)?;
     Ok(Status::ok())
+}
+
+/// `report health`: the view on stdout, exit 1 when the data is stale.
+async fn health_command(args: HealthArgs) -> anyhow::Result<Status> {
+    let config = args.config.load()?;
+    let url = args.db.url(&config)?;
+    if is_missing_sqlite_file(&url) {
+        return Err(Error::Usage(format!("{url}: no such database; load data with etl-to-sql first")).into());
+    }
+    // Opened without joining the run ledger: a health check is not a pipeline run.
+    let sql = Sql::open(&url).await?;
+    let result = async {
+        sql.migrate().await?;
+        health::read(&sql, chrono::Utc::now(), args.stale_after).await
+    }
+    .await;
+    sql.close().await;
+    let h = result?;
+    let text = match args.format {
+        HealthFormat::Table => health::text(&h),
+        HealthFormat::Json => format!("{}\n", serde_json::to_string_pretty(&h)?),
+    };
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, text.as_bytes()).context("writing to stdout")?;
+    std::io::Write::flush(&mut out).context("writing to stdout")?;
+    for f in h.freshness.iter().filter(|f| f.stale) {
+        log::warn!("{} {}: newest observation {} ago", f.source, f.place, health::age(f.age_s));
+    }
+    if h.freshness.is_empty() {
+        log::warn!("no observation in the database");
+    }
+    Ok(Status { failures: u64::from(h.stale), ..Status::ok() })
 }
 
 /// The scope of the flags, the window ending at the latest observation by default.

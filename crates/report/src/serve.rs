@@ -37,6 +37,7 @@ struct App {
     sql: Sql,
     rules: Rules,
     defaults: Options,
+    stale_after: chrono::Duration,
 }
 
 /// The query parameters of `/` and `/trend/{key}`; all optional.
@@ -59,13 +60,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Status> {
     let config = o.config.load()?;
     let url = o.db.url(&config)?;
     let sql = open_read_only(&url)?;
-    let app = Arc::new(App { sql: sql.clone(), rules, defaults: o.clone() });
+    let app = Arc::new(App { sql: sql.clone(), rules, defaults: o.clone(), stale_after: args.stale_after });
     let router = Router::new()
         .route("/", get(index))
         .route("/trend/{key}", get(trend_page))
         .route("/api/report", get(api_report))
         .route("/api/trend/{key}", get(api_trend))
         .route("/healthz", get(healthz))
+        .route("/health", get(health_page))
+        .route("/api/health", get(api_health))
         .with_state(app);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -330,8 +333,49 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
         one: i64,
     }
     match crate::query::fetch::<One>(&app.sql, "SELECT CAST(1 AS BIGINT) AS one", &[]).await {
-        Ok(rows) if rows.first().is_some_and(|r| r.one == 1) => (StatusCode::OK, "ok\n").into_response(),
-        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "database gave no answer\n").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {}\n", redact(&e.to_string()))).into_response(),
+        Ok(rows) if rows.first().is_some_and(|r| r.one == 1) => {}
+        Ok(_) => return (StatusCode::SERVICE_UNAVAILABLE, "database gave no answer\n").into_response(),
+        Err(e) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("database: {}\n", redact(&e.to_string())))
+                .into_response();
+        }
+    }
+    match crate::health::read(&app.sql, chrono::Utc::now(), app.stale_after).await {
+        Ok(h) if !h.stale => (StatusCode::OK, "ok\n").into_response(),
+        Ok(h) => {
+            let mut why: Vec<String> = h
+                .freshness
+                .iter()
+                .filter(|f| f.stale)
+                .map(|f| format!("{} {}: newest observation {} ago", f.source, f.place, crate::health::age(f.age_s)))
+                .collect();
+            if h.freshness.is_empty() {
+                why.push("no observation in the database".into());
+            }
+            (StatusCode::SERVICE_UNAVAILABLE, format!("stale: {}\n", why.join("; "))).into_response()
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("health: {}\n", redact(&format!("{e:#}")))).into_response(),
+    }
+}
+
+/// `/health`: the health view as text (plain text: nothing to escape, nothing to run).
+async fn health_page(State(app): State<Arc<App>>) -> Response {
+    match crate::health::read(&app.sql, chrono::Utc::now(), app.stale_after).await {
+        Ok(h) => {
+            let code = if h.stale { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+            (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], crate::health::text(&h)).into_response()
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("health: {}\n", redact(&format!("{e:#}")))).into_response(),
+    }
+}
+
+/// `/api/health`: the health view as JSON.
+async fn api_health(State(app): State<Arc<App>>) -> Response {
+    match crate::health::read(&app.sql, chrono::Utc::now(), app.stale_after).await {
+        Ok(h) => {
+            let code = if h.stale { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+            (code, axum::Json(h)).into_response()
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("health: {}\n", redact(&format!("{e:#}")))).into_response(),
     }
 }

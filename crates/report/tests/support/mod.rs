@@ -277,7 +277,8 @@ impl Server {
     pub fn start(url: &str) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Process::new(assert_cmd::cargo::cargo_bin("report"))
-            .args(["serve", "--db", url, "--addr", &format!("127.0.0.1:{port}")])
+            // The fixture data is months old: staleness is tested in tests/health.rs.
+            .args(["serve", "--db", url, "--addr", &format!("127.0.0.1:{port}"), "--stale-after", "36500d"])
             .env_remove("DATABASE_URL")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
