@@ -214,6 +214,9 @@ async fn every_job_of_the_example_crontab_runs_in_order_and_fills_the_database()
     let csv = std::fs::read_to_string(home.path().join("trendpipe/www/top10.csv")).unwrap();
     assert!(csv.lines().count() > 1, "{csv}");
     assert_job_logs_exist(home.path());
+    // The snapshot just taken is fresh: the health check passed and said so.
+    let health = std::fs::read_to_string(home.path().join("trendpipe/health.txt")).unwrap();
+    assert!(health.contains("data fresh"), "{health}");
 }
 
 /// The jobs' logs, for failure messages.
@@ -241,13 +244,21 @@ fn the_example_crontab_parses_into_variables_and_jobs() {
     assert!(crontab.vars.iter().any(|(n, v)| n == "SHELL" && v == "/bin/bash"));
     for (schedule, command) in &crontab.jobs {
         assert_eq!(schedule.split(' ').count(), 5, "{schedule}");
-        assert!(command.starts_with("flock -n "), "every job is locked: {command}");
+        let read_only = command.starts_with("report health");
+        assert!(read_only || command.starts_with("flock -n "), "every job that writes is locked: {command}");
         assert!(!command.contains("--reject"), "MongoDB-fed stages quarantine in MongoDB: {command}");
     }
-    let order: Vec<&str> =
-        ["fetch-trends", "clean --from mongo --to mongo", "etl-to-sql --from mongo", "sentiment --db", "report"]
-            .into_iter()
-            .collect();
+    let order = [
+        "fetch-trends",
+        "fetch-posts",
+        "clean --from mongo --to mongo",
+        "etl-to-sql --from mongo",
+        "sentiment --db",
+        "influencers --db",
+        "alerts --db",
+        "report --format html",
+        "report health",
+    ];
     let all: String = crontab.jobs.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join("\n");
     let mut at = 0;
     for stage in order {
