@@ -392,6 +392,15 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
                 .and_then(|t| DateTime::<Utc>::from_timestamp_millis(t.timestamp_millis()));
             let id = document.get("_id").map(|v| v.to_string()).unwrap_or_default();
             let value = mongo::to_json(document);
+            // fetch-posts keeps one document per post, with every trend it was
+            // collected for in `trends` and the latest in `trend`: link them all.
+            for other in other_trends(&value) {
+                let mut copy = value.clone();
+                copy["trend"] = other.into();
+                if let Ok(parsed) = parse(&copy) {
+                    items.push(None, Origin::Value(copy), parsed);
+                }
+            }
             match parse(&value) {
                 Ok(parsed) => items.push(None, Origin::Value(value), parsed),
                 Err(reason) => {
@@ -416,6 +425,19 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
     progress.finish_and_clear();
     quarantine.flush().await?;
     Ok(summary)
+}
+
+/// The trends of a MongoDB post document's `trends` list other than its `trend`.
+fn other_trends(doc: &Value) -> Vec<String> {
+    let latest = doc.get("trend").and_then(Value::as_str);
+    let mut keys: Vec<String> = doc
+        .get("trends")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(Value::as_str).filter(|k| Some(*k) != latest).map(str::to_owned).collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// Loads the items in one transaction with the watermark; if the database refuses

@@ -215,3 +215,36 @@ async fn an_incremental_load_from_mongo_keeps_the_links_of_the_latest_observatio
     mongo.database().drop().await.unwrap();
     mongo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
+async fn a_post_document_collected_under_two_trends_is_linked_to_both() {
+    let uri = std::env::var("TRENDPIPE_TEST_MONGODB_URI")
+        .expect("TRENDPIPE_TEST_MONGODB_URI must name the test MongoDB server (scripts/test.sh sets it)");
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let database = format!("trends_{}_{nanos}", std::process::id());
+    let mongo = trendpipe_core::mongo::Mongo::connect(&uri, Some(&database), "links-test").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("two.db").display());
+    // As fetch-posts stores them: one document per post, the latest trend in `trend`
+    // and every trend it was collected for in `trends`.
+    let docs = [
+        r#"{"kind":"post","source":"x","id":"1","text":"a","author":{"id":"7"},"metrics":{"likes":1},"observed_at":"2026-11-22T01:00:00Z","trend":"neymar","trends":["bbb26","neymar"]}"#,
+        r#"{"kind":"post","source":"x","id":"2","text":"b","author":{"id":"7"},"metrics":{"likes":2},"observed_at":"2026-11-22T01:00:00Z","trend":"bbb26","trends":["bbb26"]}"#,
+    ]
+    .join("\n");
+    store(&mongo, &docs, chrono::Utc::now()).await;
+    etl_from_mongo(dir.path(), &db, &uri, &database);
+    let sql = Sql::open(&db).await.unwrap();
+    let Sql::Sqlite(pool) = &sql else { unreachable!() };
+    let got: Vec<String> = sqlx::query_scalar(
+        "SELECT p.post_id || '|' || l.trend_key FROM post_trends l JOIN posts p ON p.id = l.post ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    sql.close().await;
+    assert_eq!(got, ["1|bbb26", "1|neymar", "2|bbb26"]);
+    mongo.database().drop().await.unwrap();
+    mongo.shutdown().await;
+}
