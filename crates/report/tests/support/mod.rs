@@ -202,10 +202,11 @@ pub async fn fill(sql: &Sql) {
         exec(sql, &format!("INSERT INTO trend_sentiment (trend_key, window_len, window_start, posts, mean_compound, share_positive, share_neutral, share_negative, label) VALUES ('bbb26', '1h', {}, {posts}, {c}, {p}, {n}, {g}, 'x')", q(&at(h * 60)))).await;
     }
     exec(sql, &format!(
-        "INSERT INTO alerts (metric, direction, source, place, trend_key, at, value, baseline, score, posts, method, evidence) VALUES
-         ('sentiment', 'down', 'x', '23424768', 'bbb26', {}, -0.4, 0.5, -5.2, 30, 'zscore', {})",
+        "INSERT INTO alerts (metric, direction, source, place, trend_key, at, value, baseline, score, posts, method, evidence, raised_at) VALUES
+         ('sentiment', 'down', 'x', '23424768', 'bbb26', {}, -0.4, 0.5, -5.2, 30, 'zscore', {}, {})",
         q(&at(90)),
-        q(&serde_json::json!([{"id": "p3", "text": XSS_POST, "compound": -0.7}]).to_string())
+        q(&serde_json::json!([{"id": "p3", "text": XSS_POST, "compound": -0.7}]).to_string()),
+        q(&at(95))
     ))
     .await;
     for (author, score, posts) in [(1, 4.5, 16), (2, 2.25, 3), (3, 0.5, 1)] {
