@@ -17,6 +17,7 @@ pub mod key;
 pub mod ledger;
 pub mod mongo;
 pub mod ndjson;
+pub mod payload;
 pub mod progress;
 pub mod quarantine;
 pub mod record;

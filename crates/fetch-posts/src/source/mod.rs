@@ -17,6 +17,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use trendpipe_core::record::Post;
 
+pub use trendpipe_core::payload::ShapeError;
+
 /// The flags a run was given that only some sources accept.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Given {
@@ -124,25 +126,6 @@ pub trait Remote: Source {
     }
 }
 
-/// A payload that is not what the provider documents.
-#[derive(Debug, thiserror::Error)]
-#[error("{field}: {problem}")]
-pub struct ShapeError {
-    pub field: String,
-    pub problem: String,
-}
-
-impl ShapeError {
-    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self { field: field.into(), problem: problem.into() }
-    }
-
-    /// "expected X, found Y" for a value of the wrong type.
-    pub fn expected(field: impl Into<String>, what: &str, found: &Value) -> Self {
-        Self::new(field, format!("expected {what}, found {}", trendpipe_core::ndjson::json_kind(found)))
-    }
-}
-
 /// Parses a body as a JSON object.
 pub fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ShapeError> {
     match serde_json::from_slice(body) {
@@ -172,22 +155,7 @@ pub fn opt_string(obj: &Value, at: &str, name: &str) -> Result<Option<String>, S
 
 /// A count that providers send as a number, a numeric string or null.
 pub fn count(obj: &Value, at: &str, name: &str) -> Result<Option<i64>, ShapeError> {
-    let field = || format!("{at}.{name}");
-    match obj.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) if i >= 0 => Ok(Some(i)),
-            _ => Err(ShapeError::new(field(), format!("expected a count, found {n}"))),
-        },
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|i| *i >= 0)
-            .map(Some)
-            .ok_or_else(|| ShapeError::new(field(), format!("expected a count, found {s:?}"))),
-        Some(other) => Err(ShapeError::expected(field(), "a count", other)),
-    }
+    trendpipe_core::payload::count(&format!("{at}.{name}"), obj.get(name))
 }
 
 /// An RFC 3339 time of any precision (`2026-11-21T23:10:00Z`, `…00.123456Z`, `…+00:00`).
