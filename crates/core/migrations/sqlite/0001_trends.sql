@@ -1,4 +1,4 @@
--- Trend observations: one row per trend, place and time (DESIGN.md, "Storage").
+-- Trend observations: one row per trend, place and time (docs/ARCHITECTURE.md, "Storage").
 -- Timestamps are RFC 3339 text in UTC, which sorts as time.
 
 CREATE TABLE places (

@@ -1,4 +1,4 @@
--- Posts, their authors and the tables the later stages fill (DESIGN.md, "Storage").
+-- Posts, their authors and the tables the later stages fill (docs/ARCHITECTURE.md, "Storage").
 
 CREATE TABLE authors (
     id          INTEGER PRIMARY KEY,
