@@ -25,7 +25,7 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
-use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs, WindowArgs};
+use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs, SummaryArgs, WindowArgs};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::key::trend_key;
 use trendpipe_core::quarantine::Quarantine;
@@ -81,6 +81,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub summary: SummaryArgs,
 }
 
 /// The source of posts.
