@@ -6,6 +6,12 @@
 //! retry waits, every wait is logged with its reason, and a wait longer than
 //! `max_wait` gives up on that request instead of overrunning the next scheduled run.
 //! URLs are logged through the redactor, so a token in a query string stays hidden.
+//!
+//! Faults are bounded rather than trusted: `--timeout` is a total deadline per attempt,
+//! from connecting to the last byte of the body, so a provider that sends a byte a
+//! second forever costs one timeout per attempt; redirects stop after
+//! [`MAX_REDIRECTS`] and a loop is not retried; a success answered as an HTML page (a
+//! proxy's or a maintenance page) is refused with its URL instead of being parsed.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +24,8 @@ use reqwest::{Client, StatusCode};
 /// The retry and timeout flags of every fetcher, flattened into its `Args`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpArgs {
-    /// Seconds before a request is abandoned.
+    /// Seconds an attempt may take in all, from connecting to the last byte of the
+    /// body; a slower attempt is abandoned (and retried like a network error).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
 
@@ -86,6 +93,19 @@ pub fn next_link(header: &str) -> Option<String> {
     })
 }
 
+/// Redirects followed before a request is given up as a redirect loop.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// What a successful GET must carry: a 200 that is an HTML page instead (a proxy's
+/// error page, a login wall, a maintenance notice) fails the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// JSON: an HTML content type or a body opening with `<` is refused.
+    Json,
+    /// XML such as RSS: an HTML content type or an `<html>` document is refused.
+    Xml,
+}
+
 /// Why a request failed for good.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -101,6 +121,7 @@ pub enum HttpError {
 pub struct Http {
     client: Client,
     policy: Policy,
+    expect: Expect,
     waits: AtomicU64,
 }
 
@@ -109,9 +130,16 @@ impl Http {
         let client = Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
             .user_agent(concat!("trendpipe/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, policy, waits: AtomicU64::new(0) })
+        Ok(Self { client, policy, expect: Expect::Json, waits: AtomicU64::new(0) })
+    }
+
+    /// The same client expecting `expect` in the answers to its GETs (JSON by default).
+    pub fn expecting(mut self, expect: Expect) -> Self {
+        self.expect = expect;
+        self
     }
 
     /// How many times this client waited before retrying (backoff and 429 waits).
@@ -156,7 +184,15 @@ impl Http {
                     let headers = response.headers().clone();
                     if status.is_success() {
                         match response.bytes().await {
-                            Ok(body) => return Ok(Response { body: body.to_vec(), headers }),
+                            Ok(body) => {
+                                // A webhook may answer anything; only a GET's body is read.
+                                if json.is_none() {
+                                    if let Some(why) = html_instead(&headers, &body, self.expect) {
+                                        return Err(HttpError::Failed(format!("{url}: {why}")));
+                                    }
+                                }
+                                return Ok(Response { body: body.to_vec(), headers });
+                            }
                             Err(e) => format!("reading the body: {}", describe(e)),
                         }
                     } else {
@@ -194,6 +230,13 @@ impl Http {
                         }
                         format!("HTTP {}: {detail}", status.as_u16())
                     }
+                }
+                // A redirect loop answers the same way every time: retrying only repeats it.
+                Err(e) if e.is_redirect() => {
+                    return Err(HttpError::Failed(format!(
+                        "{url}: more than {MAX_REDIRECTS} redirects (a redirect loop), given up: {}",
+                        e.without_url()
+                    )));
                 }
                 Err(e) => describe(e),
             };
@@ -264,17 +307,61 @@ pub fn rate_limit_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Durati
     }
 }
 
-/// Network errors in words, without the URL reqwest repeats in its message.
+/// Why a successful answer is an HTML page rather than the expected format, if it is.
+fn html_instead(headers: &HeaderMap, body: &[u8], expect: Expect) -> Option<String> {
+    let kind = headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let declared = kind.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"));
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |i| &body[i..]);
+    let opening: String = String::from_utf8_lossy(&start[..start.len().min(64)]).to_ascii_lowercase();
+    let document = opening.starts_with("<!doctype html") || opening.starts_with("<html");
+    let refused = match expect {
+        // No JSON document opens with `<`: whatever it is, it is no answer to parse.
+        Expect::Json => declared || start.first() == Some(&b'<'),
+        Expect::Xml => declared || document,
+    };
+    if !refused {
+        return None;
+    }
+    let wanted = match expect {
+        Expect::Json => "JSON",
+        Expect::Xml => "XML",
+    };
+    let shown = if kind.is_empty() { "no content type".to_owned() } else { kind.to_owned() };
+    Some(format!("provider answered HTML, not {wanted} ({shown}): {}", html_title(start)))
+}
+
+/// The `<title>` of an HTML page, else the start of its text, to say which page it is.
+fn html_title(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    let lower = text.to_ascii_lowercase();
+    let title = lower
+        .find("<title")
+        .and_then(|open| lower[open..].find('>').map(|end| open + end + 1))
+        .and_then(|from| lower[from..].find("</title").map(|len| text[from..from + len].trim().to_owned()))
+        .filter(|t| !t.is_empty());
+    title.unwrap_or_else(|| text.chars().take(120).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Network errors in words, without the URL reqwest repeats in its message, with the
+/// innermost cause (a reset, an early close) that reqwest's own message leaves out.
 fn describe(e: reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_owned()
+    let cause = {
+        let mut inner: &dyn std::error::Error = &e;
+        while let Some(next) = inner.source() {
+            inner = next;
+        }
+        inner.to_string()
+    };
+    let what = if e.is_timeout() {
+        return "timed out".to_owned();
     } else if e.is_connect() {
         "cannot connect".to_owned()
     } else if e.is_body() || e.is_decode() {
         format!("the body was cut short or unreadable ({})", e.without_url())
     } else {
         format!("{}", e.without_url())
-    }
+    };
+    if what.contains(&cause) { what } else { format!("{what}: {cause}") }
 }
 
 /// The useful part of an error body: X's `detail`/`title`/`errors[].message`,
@@ -366,6 +453,27 @@ mod tests {
             assert!(wait >= base && wait <= base.mul_f64(1.25), "attempt {attempt}: {wait:?}");
         }
         assert_eq!(http.backoff_for(20), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn html_pages_are_told_from_json_and_rss() {
+        let html = |kind: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static(kind));
+            h
+        };
+        let page = b"\n<!DOCTYPE html><html><head><title> Service Unavailable </title></head><body>later</body></html>";
+        let why = html_instead(&html("text/html; charset=utf-8"), page, Expect::Json).unwrap();
+        assert_eq!(why, "provider answered HTML, not JSON (text/html; charset=utf-8): Service Unavailable");
+        // A JSON content type does not make a page JSON.
+        let why = html_instead(&html("application/json"), b"<h1>502 Bad Gateway</h1>", Expect::Json).unwrap();
+        assert!(why.starts_with("provider answered HTML, not JSON (application/json): <h1>502"), "{why}");
+        assert_eq!(html_instead(&html("application/json"), br#"{"a":1}"#, Expect::Json), None);
+        // RSS opens with `<` and is welcome where XML is expected; an HTML page is not.
+        let rss = br#"<?xml version="1.0"?><rss version="2.0"></rss>"#;
+        assert_eq!(html_instead(&html("application/rss+xml"), rss, Expect::Xml), None);
+        assert!(html_instead(&HeaderMap::new(), page, Expect::Xml).unwrap().contains("not XML (no content type)"));
+        assert!(html_instead(&html("text/html"), rss, Expect::Xml).is_some());
     }
 
     #[test]

@@ -266,7 +266,7 @@ async fn fetch_source<W: Write>(
 ) -> anyhow::Result<()> {
     check_flags(args, source.name(), source.flags())?;
     let plan = source.plan(args, config)?;
-    let http = Http::new(args.http.policy())?;
+    let http = Http::new(args.http.policy())?.expecting(source.expect());
     for Target { label, place, url } in plan.targets {
         let fetched_at = Utc::now();
         let body = match http.get(&url, plan.bearer.as_deref()).await {

@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 
 use trendpipe_core::config::Config;
 use trendpipe_core::error::Error;
+use trendpipe_core::http::Expect;
 
 use super::{Flag, Item, Plan, ShapeError, Source, Target, label};
 use crate::args::{Args, GoogleFeed, parse_place};
@@ -62,6 +63,10 @@ impl Source for Google {
 
     fn parse(&self, body: &[u8]) -> Result<Vec<Item>, ShapeError> {
         parse(body)
+    }
+
+    fn expect(&self) -> Expect {
+        Expect::Xml
     }
 }
 

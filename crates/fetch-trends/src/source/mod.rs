@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use trendpipe_core::config::Config;
 use trendpipe_core::error::Error;
+use trendpipe_core::http::Expect;
 use trendpipe_core::record::Place;
 
 pub use trendpipe_core::payload::{ShapeError, count};
@@ -82,6 +83,10 @@ pub trait Source {
     fn plan(&self, args: &Args, config: &Config) -> anyhow::Result<Plan>;
     /// Reads one answer into trends, in rank order.
     fn parse(&self, body: &[u8]) -> Result<Vec<Item>, ShapeError>;
+    /// The format of its answers, so that an HTML error page is refused as such.
+    fn expect(&self) -> Expect {
+        Expect::Json
+    }
 }
 
 /// Refuses the flags that belong to other sources, so that a mistyped command fails
