@@ -215,7 +215,9 @@ async fn a_429_is_waited_out_until_its_reset_then_retried_and_a_reset_past_max_w
         let far = match (case.tool, case.source) {
             (_, "x") => far.insert_header("x-rate-limit-reset", in_an_hour.timestamp().to_string().as_str()),
             ("fetch-trends", "mastodon") => far.insert_header("x-ratelimit-reset", in_an_hour.to_rfc3339().as_str()),
-            ("fetch-trends", "bluesky") => far.insert_header("ratelimit-reset", in_an_hour.timestamp().to_string().as_str()),
+            ("fetch-trends", "bluesky") => {
+                far.insert_header("ratelimit-reset", in_an_hour.timestamp().to_string().as_str())
+            }
             _ => far.insert_header("retry-after", "3600"),
         };
         let server = server_with(case, Mock::given(method("GET")).and(path(case.path)).respond_with(far)).await;
@@ -276,8 +278,12 @@ async fn a_body_cut_short_of_its_content_length_is_never_parsed_and_fails_the_fe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_never_ends_is_cut_by_the_total_timeout_of_each_attempt() {
-    against_tcp_fault(|_| Answer::Endless, &["--retries", "1", "--timeout", "2"], "timed out (gave up after 2 attempts)")
-        .await;
+    against_tcp_fault(
+        |_| Answer::Endless,
+        &["--retries", "1", "--timeout", "2"],
+        "timed out (gave up after 2 attempts)",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,4 +323,211 @@ async fn a_200_that_is_an_html_page_is_refused_as_html_and_nothing_is_written() 
             assert_eq!(hits(&server, case).await, 1, "{}: an HTML page is not retried", case.name());
         }
     }
+}
+
+// Nothing partial stored as if complete: a place's snapshot is written whole or not at
+// all, and a trend whose paging stopped midway stays unfinished until a rerun ends it.
+
+/// X trends for two places, the second cut short of its `Content-Length`.
+async fn two_places_one_cut_short() -> FaultyServer {
+    let (good, cut) = (read_fixture("x-v2/trends-by-woeid-1.json"), read_fixture("x-v2/trends-by-woeid-23424768.json"));
+    FaultyServer::start(move |target| match target {
+        "/2/trends/by/woeid/1" => Answer::json(good.clone()),
+        _ => Answer::Truncated { content_type: "application/json", body: cut.clone() },
+    })
+    .await
+}
+
+fn two_places(uri: &str, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = ["--source", "x", "--place", "1", "--place", "23424768", "--retries", "1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    a.extend(["--backoff-ms".into(), "10".into(), "--base-url".into(), uri.to_owned()]);
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn x_env() -> Vec<(String, String)> {
+    vec![("X_BEARER_TOKEN".into(), X_TOKEN.into())]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_place_cut_short_leaves_the_other_place_whole_on_stdout_and_exits_1() {
+    let server = two_places_one_cut_short().await;
+    let run = spawn_within("fetch-trends", two_places(&server.uri(), &[]), x_env(), Vec::new(), HANG_GUARD).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stdout.ends_with('\n'), "the last record is a whole line");
+    let records = run.records();
+    let places: Vec<&Value> = records.iter().map(|r| &r["place"]["id"]).collect();
+    assert_eq!(places, vec![&json!("1"); 20], "place 1 whole, nothing of the cut place");
+    let ranks: Vec<u64> = records.iter().map(|r| r["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, (1..=20).collect::<Vec<_>>());
+    assert!(
+        run.stderr.contains("x place 23424768: ") && run.stderr.contains("the body was cut short"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(X_TOKEN));
+}
+
+async fn mongo_db() -> (mongodb::Client, mongodb::Database, String) {
+    let client = mongodb::Client::with_uri_str(trendpipe_pipeline_tests::mongo_uri()).await.unwrap();
+    let name = trendpipe_pipeline_tests::unique("faults_provider");
+    let db = client.database(&name);
+    (client, db, name)
+}
+
+async fn docs(db: &mongodb::Database, coll: &str) -> Vec<Value> {
+    use futures_util::TryStreamExt;
+    let found: Vec<mongodb::bson::Document> =
+        db.collection(coll).find(mongodb::bson::doc! {}).await.unwrap().try_collect().await.unwrap();
+    found.into_iter().map(trendpipe_core::mongo::to_json).collect()
+}
+
+fn with_mongo(mut env: Vec<(String, String)>) -> Vec<(String, String)> {
+    env.push(("MONGODB_URI".into(), trendpipe_pipeline_tests::mongo_uri()));
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
+async fn a_place_cut_short_stores_no_half_snapshot_in_mongo_and_the_run_is_partial() {
+    let (client, db, name) = mongo_db().await;
+    let server = two_places_one_cut_short().await;
+    let args = two_places(&server.uri(), &["--to", "mongo", "--mongo-database", &name]);
+    let run = spawn_within("fetch-trends", args, with_mongo(x_env()), Vec::new(), HANG_GUARD).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let trends = docs(&db, "trends").await;
+    assert_eq!(trends.len(), 20, "place 1 whole");
+    assert!(trends.iter().all(|t| t["place"]["id"] == "1"), "nothing of the cut place is stored");
+    let runs = docs(&db, "runs").await;
+    let run_doc = runs.iter().find(|r| r["stage"] == "fetch-trends").expect("a runs document");
+    assert_eq!(run_doc["status"], "partial", "{run_doc}");
+    assert_eq!(run_doc["counts"]["failed_places"], 1);
+    assert!(run_doc["errors"][0]["place"].as_str().unwrap().contains("23424768"), "{run_doc}");
+    assert!(!run_doc.to_string().contains(X_TOKEN));
+    db.drop().await.unwrap();
+    client.shutdown().await;
+}
+
+const TAG: &str = "/api/v1/timelines/tag/BBB26";
+
+/// A Mastodon instance whose second timeline page is cut short until `healed` is set.
+async fn instance_with_a_cut_page(healed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> FaultyServer {
+    let port = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let uri = port.clone();
+    let (one, two) = (
+        read_fixture("posts-mastodon/timeline-tag-bbb26-page1.json"),
+        read_fixture("posts-mastodon/timeline-tag-bbb26-page2.json"),
+    );
+    let server = FaultyServer::start(move |target| {
+        if !target.contains("max_id=") {
+            let next = format!("<{}{TAG}?limit=40&max_id=113532100000000001>; rel=\"next\"", uri.get().unwrap());
+            Answer::Ok { content_type: "application/json", headers: vec![("link".into(), next)], body: one.clone() }
+        } else if healed.load(std::sync::atomic::Ordering::SeqCst) {
+            Answer::json(two.clone())
+        } else {
+            Answer::Truncated { content_type: "application/json", body: two.clone() }
+        }
+    })
+    .await;
+    port.set(server.uri()).unwrap();
+    server
+}
+
+fn mastodon_posts(uri: &str, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> =
+        ["--source", "mastodon", "--instance", uri, "--retries", "1", "--backoff-ms", "10"].map(String::from).to_vec();
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posts_page_cut_short_leaves_whole_lines_and_an_unfinished_checkpoint_on_stdout() {
+    let healed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = instance_with_a_cut_page(healed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let args = mastodon_posts(&server.uri(), &["--state", state.to_str().unwrap()]);
+    let stdin = CASES[5].stdin();
+    let run = spawn_within("fetch-posts", args, Vec::new(), stdin, HANG_GUARD).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stdout.ends_with('\n'));
+    let ids: Vec<String> = run.records().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+    let uris = |fixture: &str| -> Vec<String> {
+        let page: Value = serde_json::from_slice(&read_fixture(fixture)).unwrap();
+        page.as_array().unwrap().iter().map(|s| s["uri"].as_str().unwrap().to_owned()).collect()
+    };
+    for uri in uris("posts-mastodon/timeline-tag-bbb26-page1.json") {
+        assert!(ids.contains(&uri), "page 1's {uri} is written: {ids:?}");
+    }
+    for uri in uris("posts-mastodon/timeline-tag-bbb26-page2.json") {
+        assert!(!ids.contains(&uri), "page 2's {uri} was cut short, yet written");
+    }
+    assert!(
+        run.stderr.contains("page 2: ") && run.stderr.contains(&format!("{}{TAG}", server.uri())),
+        "{}",
+        run.stderr
+    );
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let point = saved.as_object().unwrap().values().next().unwrap();
+    assert_eq!((point["done"].as_bool(), point["pages"].as_u64()), (Some(false), Some(1)), "{saved}");
+}
+
+fn without(mut v: Value, fields: &[&str]) -> Value {
+    for f in fields {
+        v.as_object_mut().unwrap().remove(*f);
+    }
+    v
+}
+
+async fn posts_of(db: &mongodb::Database) -> Vec<Value> {
+    let mut posts: Vec<Value> =
+        docs(db, "posts").await.into_iter().map(|p| without(p, &["_id", "ingested_at", "observed_at"])).collect();
+    posts.sort_by_key(|p| p["id"].as_str().unwrap().to_owned());
+    posts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
+async fn a_posts_page_cut_short_keeps_the_trend_unfinished_in_mongo_and_a_rerun_completes_it() {
+    let (client, db, name) = mongo_db().await;
+    let healed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = instance_with_a_cut_page(healed.clone()).await;
+    let args = mastodon_posts(&server.uri(), &["--to", "mongo", "--mongo-database", &name]);
+    let stdin = CASES[5].stdin();
+    let run = spawn_within("fetch-posts", args.clone(), with_mongo(Vec::new()), stdin.clone(), HANG_GUARD).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let first = posts_of(&db).await;
+    assert!(!first.is_empty(), "page 1 is stored");
+    let state = docs(&db, "fetch_state").await;
+    assert_eq!(state.len(), 1);
+    assert_eq!((state[0]["done"].as_bool(), state[0]["pages"].as_u64()), (Some(false), Some(1)), "{}", state[0]);
+    let runs = docs(&db, "runs").await;
+    let run_doc = runs.iter().find(|r| r["stage"] == "fetch-posts").expect("a runs document");
+    assert_eq!(run_doc["status"], "partial", "{run_doc}");
+    assert!(run_doc["errors"][0].as_str().unwrap().contains("page 2"), "{run_doc}");
+
+    // The provider is well again: the rerun resumes at page 2 and ends the trend.
+    healed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let run = spawn_within("fetch-posts", args, with_mongo(Vec::new()), stdin.clone(), HANG_GUARD).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let state = docs(&db, "fetch_state").await;
+    assert_eq!((state[0]["done"].as_bool(), state[0]["pages"].as_u64()), (Some(true), Some(2)), "{}", state[0]);
+    let page_ones = server.requests().iter().filter(|t| !t.contains("max_id=")).count();
+    assert_eq!(page_ones, 1, "page 1 is not asked again: {:?}", server.requests());
+
+    // Exactly what one uninterrupted run stores.
+    let clean_name = trendpipe_pipeline_tests::unique("faults_provider");
+    let clean_db = client.database(&clean_name);
+    let args = mastodon_posts(&server.uri(), &["--to", "mongo", "--mongo-database", &clean_name]);
+    let run = spawn_within("fetch-posts", args, with_mongo(Vec::new()), stdin, HANG_GUARD).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let (resumed, uninterrupted) = (posts_of(&db).await, posts_of(&clean_db).await);
+    assert!(uninterrupted.len() > first.len(), "page 2 adds posts");
+    assert_eq!(resumed, uninterrupted);
+    db.drop().await.unwrap();
+    clean_db.drop().await.unwrap();
+    client.shutdown().await;
 }

@@ -101,15 +101,18 @@ async fn serve(mut stream: TcpStream, route: &Route, seen: &Mutex<Vec<String>>) 
                 return Ok(());
             }
             Answer::Truncated { content_type, body } => {
-                let head =
-                    format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
                 stream.write_all(head.as_bytes()).await?;
                 stream.write_all(&body[..body.len() / 2]).await?;
                 stream.shutdown().await?;
                 return Ok(());
             }
             Answer::Endless => {
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n1\r\n[\r\n";
+                let head =
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n1\r\n[\r\n";
                 stream.write_all(head.as_bytes()).await?;
                 loop {
                     stream.flush().await?;
