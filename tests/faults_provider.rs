@@ -64,22 +64,13 @@ impl Case {
 
     fn stdin(&self) -> Vec<u8> {
         match self.tool {
-            "fetch-posts" => {
-                let t = json!({"kind":"trend","source":"x","place":{"id":"23424768"},"name":"#BBB26","volume":1000,
-                               "rank":1,"observed_at":"2026-11-22T00:00:00Z"});
-                format!("{t}\n").into_bytes()
-            }
+            "fetch-posts" => trend_line(),
             _ => Vec::new(),
         }
     }
 
     async fn run(&self, uri: &str, extra: &[&str]) -> Run {
         spawn_within(self.tool, self.args(uri, extra), self.env(), self.stdin(), HANG_GUARD).await
-    }
-
-    /// The records of a run, every stdout line parsed whole.
-    fn records(&self, run: &Run) -> Vec<Value> {
-        run.records()
     }
 
     /// The checks every failed run shares: exit 1, the URL named, no token, nothing written.
@@ -92,8 +83,15 @@ impl Case {
         for token in [X_TOKEN, BSKY_TOKEN] {
             assert!(!run.stderr.contains(token) && !run.stdout.contains(token), "{name}: a token was shown");
         }
-        assert!(self.records(run).is_empty(), "{name}: records written for a failed fetch: {}", run.stdout);
+        assert!(run.records().is_empty(), "{name}: records written for a failed fetch: {}", run.stdout);
     }
+}
+
+/// The trend `fetch-posts` reads on stdin: #BBB26, whose posts the fixtures hold.
+fn trend_line() -> Vec<u8> {
+    let t = json!({"kind":"trend","source":"x","place":{"id":"23424768"},"name":"#BBB26","volume":1000,
+                   "rank":1,"observed_at":"2026-11-22T00:00:00Z"});
+    format!("{t}\n").into_bytes()
 }
 
 fn strip(fixture: &str, field: &str) -> Vec<u8> {
@@ -205,7 +203,7 @@ async fn a_429_is_waited_out_until_its_reset_then_retried_and_a_reset_past_max_w
         let server = server_with(case, limited).await;
         let run = case.run(&server.uri(), &["--max-wait", "30"]).await;
         assert_eq!(run.code, Some(0), "{}: {}", case.name(), run.stderr);
-        assert!(!case.records(&run).is_empty(), "{}: nothing written after the wait", case.name());
+        assert!(!run.records().is_empty(), "{}: nothing written after the wait", case.name());
         assert_eq!(run.stderr.matches("rate limited (HTTP 429), waiting").count(), 1, "{}", run.stderr);
         assert_eq!(hits(&server, case).await, 2, "{}: one 429, one retry", case.name());
 
@@ -450,7 +448,7 @@ async fn a_posts_page_cut_short_leaves_whole_lines_and_an_unfinished_checkpoint_
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let args = mastodon_posts(&server.uri(), &["--state", state.to_str().unwrap()]);
-    let stdin = CASES[5].stdin();
+    let stdin = trend_line();
     let run = spawn_within("fetch-posts", args, Vec::new(), stdin, HANG_GUARD).await;
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stdout.ends_with('\n'));
@@ -496,7 +494,7 @@ async fn a_posts_page_cut_short_keeps_the_trend_unfinished_in_mongo_and_a_rerun_
     let healed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let server = instance_with_a_cut_page(healed.clone()).await;
     let args = mastodon_posts(&server.uri(), &["--to", "mongo", "--mongo-database", &name]);
-    let stdin = CASES[5].stdin();
+    let stdin = trend_line();
     let run = spawn_within("fetch-posts", args.clone(), with_mongo(Vec::new()), stdin.clone(), HANG_GUARD).await;
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     let first = posts_of(&db).await;
