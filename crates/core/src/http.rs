@@ -100,9 +100,9 @@ pub const MAX_REDIRECTS: usize = 10;
 /// error page, a login wall, a maintenance notice) fails the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
-    /// JSON: an HTML content type or a body opening with `<` is refused.
+    /// JSON: a body opening with `<` is refused, whatever its declared type.
     Json,
-    /// XML such as RSS: an HTML content type or an `<html>` document is refused.
+    /// XML such as RSS: an `<html>` document is refused, whatever its declared type.
     Xml,
 }
 
@@ -310,14 +310,16 @@ pub fn rate_limit_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Durati
 /// Why a successful answer is an HTML page rather than the expected format, if it is.
 fn html_instead(headers: &HeaderMap, body: &[u8], expect: Expect) -> Option<String> {
     let kind = headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let declared = kind.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"));
     let start = body.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |i| &body[i..]);
     let opening: String = String::from_utf8_lossy(&start[..start.len().min(64)]).to_ascii_lowercase();
     let document = opening.starts_with("<!doctype html") || opening.starts_with("<html");
+    // Decided by the body, not the declared type: servers and proxies mislabel
+    // answers (JSON sent as `text/html`, RSS as `text/html`) far more often than
+    // they send a page that parses as the expected data.
     let refused = match expect {
         // No JSON document opens with `<`: whatever it is, it is no answer to parse.
-        Expect::Json => declared || start.first() == Some(&b'<'),
-        Expect::Xml => declared || document,
+        Expect::Json => start.first() == Some(&b'<'),
+        Expect::Xml => document,
     };
     if !refused {
         return None;
@@ -473,7 +475,9 @@ mod tests {
         let rss = br#"<?xml version="1.0"?><rss version="2.0"></rss>"#;
         assert_eq!(html_instead(&html("application/rss+xml"), rss, Expect::Xml), None);
         assert!(html_instead(&HeaderMap::new(), page, Expect::Xml).unwrap().contains("not XML (no content type)"));
-        assert!(html_instead(&html("text/html"), rss, Expect::Xml).is_some());
+        // A mislabelled answer is judged by its body.
+        assert_eq!(html_instead(&html("text/html"), rss, Expect::Xml), None);
+        assert_eq!(html_instead(&html("text/html"), br#"{"a":1}"#, Expect::Json), None);
     }
 
     #[test]
