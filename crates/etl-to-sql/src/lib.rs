@@ -30,7 +30,7 @@ use trendpipe_core::record::{QuarantineEntry, Record};
 use trendpipe_core::redact::redact;
 use trendpipe_core::sql::Sql;
 
-use crate::batch::{Batch, Loaded, TimedPost};
+use crate::batch::{Batch, Loaded, TimedPost, Touched};
 use crate::load::Loader;
 
 /// Loads trend and post records into SQLite or PostgreSQL, idempotently: from NDJSON
@@ -69,13 +69,68 @@ pub struct Args {
     pub summary: SummaryArgs,
 }
 
-/// What a run did.
+/// What a run did: records read, skipped and rejected; what the database said it did
+/// with the rows of each table, added up over the batches (a row is new once, then
+/// updated or unchanged at each later offer); and the distinct keys loaded.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub read: u64,
     pub loaded: Loaded,
+    pub touched: Touched,
     pub skipped: u64,
     pub rejected: u64,
+}
+
+impl Summary {
+    /// Counts a batch the database has taken, with what it did.
+    fn took(&mut self, batch: &Batch, loaded: Loaded) {
+        self.loaded.add(loaded);
+        self.touched.add(batch);
+    }
+
+    /// The summary line (stderr) and the run ledger's counts, under the same names.
+    fn report(&self, url: &str, quarantine: &str) {
+        use trendpipe_core::ledger;
+        let l = &self.loaded;
+        let t = &self.touched;
+        let tables = [
+            ("observations", l.observations, None),
+            ("trends", l.trends, Some(t.trends.len())),
+            ("places", l.places, Some(t.places.len())),
+            ("posts", l.posts, Some(t.posts.len())),
+            ("authors", l.authors, Some(t.authors.len())),
+        ];
+        let mut parts = Vec::new();
+        for (name, w, touched) in tables {
+            let mut counts = serde_json::json!({"new": w.new, "updated": w.updated, "unchanged": w.unchanged});
+            if let Some(n) = touched {
+                counts["touched"] = n.into();
+            }
+            ledger::counts(name, counts);
+            parts.push(format!("{name} {} new, {} updated, {} unchanged", w.new, w.updated, w.unchanged));
+        }
+        for (name, n) in [("read", self.read), ("skipped", self.skipped), ("rejected", self.rejected)] {
+            ledger::count(name, n);
+        }
+        log::info!(
+            "read {} records, {} skipped, {} rejected; {}; touched {} trends in {} places, {} posts by {} authors; into {}",
+            self.read,
+            self.skipped,
+            self.rejected,
+            parts.join("; "),
+            t.trends.len(),
+            t.places.len(),
+            t.posts.len(),
+            t.authors.len(),
+            redact(url)
+        );
+        if self.skipped > 0 {
+            log::info!("{} records outside --since/--until skipped", self.skipped);
+        }
+        if self.rejected > 0 {
+            log::warn!("{} records rejected, kept with their reasons in {quarantine}", self.rejected);
+        }
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
@@ -103,34 +158,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     };
     sql.close().await;
     let (summary, quarantine) = result?;
-    let l = summary.loaded;
-    // The run ledger's counts (these are per-batch sums; issue 18's exact counts from
-    // the database's own answers are not done yet).
-    for (name, n) in [
-        ("read", summary.read),
-        ("skipped", summary.skipped),
-        ("rejected", summary.rejected),
-        ("observations", l.observations),
-        ("posts", l.posts),
-    ] {
-        trendpipe_core::ledger::count(name, n);
-    }
-    log::info!(
-        "read {} records; loaded {} observations of {} trends in {} places, {} posts by {} authors into {}",
-        summary.read,
-        l.observations,
-        l.trends,
-        l.places,
-        l.posts,
-        l.authors,
-        redact(&url)
-    );
-    if summary.skipped > 0 {
-        log::info!("{} records outside --since/--until skipped", summary.skipped);
-    }
-    if summary.rejected > 0 {
-        log::warn!("{} records rejected, kept with their reasons in {quarantine}", summary.rejected);
-    }
+    summary.report(&url, &quarantine);
     Ok(Status { rejected: summary.rejected, ..Status::ok() })
 }
 
@@ -358,8 +386,10 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
     let mut quarantine = Quarantine::mongo(mongo);
     let database = mongo.database().name().to_owned();
     let progress = trendpipe_core::progress::bar(None, "loading");
+    let mut watermarks = Vec::new();
     for coll in [mongo::TRENDS, mongo::POSTS] {
         let stream = format!("mongo:{database}.{coll}");
+        let before = crate::load::watermark(sql, &stream).await.context("reading the watermark")?;
         let filter = if window.is_set() {
             let mut range = mongo::bson_types::Document::new();
             if let Some(s) = window.since {
@@ -370,7 +400,7 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
             }
             doc! { "observed_at": range }
         } else {
-            match crate::load::watermark(sql, &stream).await.context("reading the watermark")? {
+            match before {
                 // `>=`: records sharing the watermark's instant may have been split
                 // across batches; loading them again is harmless.
                 Some(w) => {
@@ -421,10 +451,35 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
         let mark = if window.is_set() { None } else { position.map(|p| (stream.clone(), p)) };
         quarantine.flush().await?;
         flush(&mut loader, &mut items, mark, &mut summary, &mut quarantine).await?;
+        let after = crate::load::watermark(sql, &stream).await.context("reading the watermark")?;
+        watermarks.push((stream, before, after));
     }
+    record_watermarks(&watermarks);
     progress.finish_and_clear();
     quarantine.flush().await?;
     Ok(summary)
+}
+
+/// Gives the run ledger the watermarks of the streams before and after the run: each
+/// stream's as a detail (`watermarks`), and as the entry's own the earliest of the
+/// streams' (everything before it is loaded in every stream).
+fn record_watermarks(marks: &[(String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)]) {
+    use trendpipe_core::record::format_time;
+    let earliest = |pick: fn(&(String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)) -> Option<DateTime<Utc>>| {
+        marks.iter().filter_map(pick).min()
+    };
+    trendpipe_core::ledger::watermarks(earliest(|m| m.1), earliest(|m| m.2));
+    let detail: serde_json::Map<String, Value> = marks
+        .iter()
+        .map(|(stream, before, after)| {
+            let value = serde_json::json!({
+                "before": before.as_ref().map(format_time),
+                "after": after.as_ref().map(format_time),
+            });
+            (stream.clone(), value)
+        })
+        .collect();
+    trendpipe_core::ledger::detail("watermarks", Value::Object(detail));
 }
 
 /// The trends of a MongoDB post document's `trends` list other than its `trend`.
@@ -456,7 +511,7 @@ async fn flush(
     }
     let batch = Batch { watermark: watermark.clone(), ..batch };
     match loader.load(&batch).await {
-        Ok(loaded) => summary.loaded.add(loaded),
+        Ok(loaded) => summary.took(&batch, loaded),
         Err(e) if e.is_fatal() => return Err(e).context("loading a batch"),
         Err(batch_error) => {
             log::warn!("a batch of {} records was refused ({batch_error}); loading it record by record", batch.len());
@@ -472,7 +527,7 @@ async fn flush(
                 .map(|(p, o)| (Batch { posts: vec![p], ..Default::default() }, o));
             for (single, (line, raw)) in trends.chain(posts) {
                 match loader.load(&single).await {
-                    Ok(loaded) => summary.loaded.add(loaded),
+                    Ok(loaded) => summary.took(&single, loaded),
                     Err(e) if e.is_fatal() => return Err(e).context("loading a record"),
                     Err(e) => {
                         let reason = format!("refused by the database: {e}");
