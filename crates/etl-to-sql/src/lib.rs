@@ -460,14 +460,15 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
     Ok(summary)
 }
 
+/// A stream, and its watermark before and after the run.
+type StreamMarks = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// Gives the run ledger the watermarks of the streams before and after the run: each
 /// stream's as a detail (`watermarks`), and as the entry's own the earliest of the
 /// streams' (everything before it is loaded in every stream).
-fn record_watermarks(marks: &[(String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)]) {
+fn record_watermarks(marks: &[StreamMarks]) {
     use trendpipe_core::record::format_time;
-    let earliest = |pick: fn(&(String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)) -> Option<DateTime<Utc>>| {
-        marks.iter().filter_map(pick).min()
-    };
+    let earliest = |pick: fn(&StreamMarks) -> Option<DateTime<Utc>>| marks.iter().filter_map(pick).min();
     trendpipe_core::ledger::watermarks(earliest(|m| m.1), earliest(|m| m.2));
     let detail: serde_json::Map<String, Value> = marks
         .iter()
