@@ -60,23 +60,35 @@ const SEP: &str = "\u{1f}";
 const ENTITY: &str = "&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);";
 const UNTRIMMED: &str = "^\\s|\\s$";
 
-/// What the in-place run did to one collection.
+/// What the in-place run did to one collection, every figure from the server's
+/// answers: document counts before and after, and the delete and update results.
 #[derive(Debug, Default, Clone)]
 pub struct CollectionCounts {
-    /// Documents the record query selected and the client examined.
+    /// Documents in the collection when the run began: every one is examined, by the
+    /// server's queries or on the client.
     pub examined: u64,
-    /// Documents updated by normalisation.
-    pub normalised: u64,
-    /// Documents quarantined then deleted, by rule.
+    /// Documents the server's queries sent to the client: those some record rule may
+    /// change, and the members of duplicate groups.
+    pub selected: u64,
+    /// Documents in the collection when the run ended.
+    pub kept: u64,
+    /// Documents rewritten by normalisation (the updates' `modifiedCount`).
+    pub rewritten: u64,
+    /// Documents quarantined then deleted, by rule (the deletes' `deletedCount`).
     pub removed: BTreeMap<&'static str, u64>,
     /// Trends newly flagged `"volume_scope": "global"`.
     pub global_volume: u64,
 }
 
 impl CollectionCounts {
+    fn removed_total(&self) -> u64 {
+        self.removed.values().sum()
+    }
+
     fn to_json(&self) -> Value {
-        json!({"examined": self.examined, Rule::Normalise.name(): self.normalised, "removed": self.removed,
-               Rule::GlobalVolume.name(): self.global_volume})
+        json!({"examined": self.examined, "selected": self.selected, "kept": self.kept,
+               "removed": self.removed_total(), "removed_by_rule": self.removed,
+               "rewritten": self.rewritten, "flagged": self.global_volume})
     }
 }
 
@@ -107,7 +119,11 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
     };
     let mut all = BTreeMap::new();
     for coll in [mongo::TRENDS, mongo::POSTS] {
-        let mut counts = CollectionCounts::default();
+        let collection = mongo.collection(coll);
+        let count = || async {
+            collection.count_documents(doc! {}).await.with_context(|| format!("counting the {coll} documents"))
+        };
+        let mut counts = CollectionCounts { examined: count().await?, ..CollectionCounts::default() };
         // Duplicates first, so that the copies removed go to the quarantine as they
         // were stored, before normalisation touches them.
         if options.dedupe {
@@ -117,13 +133,24 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
         if options.flag_global && coll == mongo::TRENDS {
             global_volumes(&ctx, &mut counts).await?;
         }
+        counts.kept = count().await?;
         log::info!(
-            "{coll}: examined {}, normalised {}, removed {}, flagged {} global-volume",
+            "{coll}: examined {}, kept {}, removed {}, rewritten {}, flagged {} global-volume ({} selected by the rules' queries)",
             counts.examined,
-            counts.normalised,
+            counts.kept,
             describe(&counts.removed),
-            counts.global_volume
+            counts.rewritten,
+            counts.global_volume,
+            counts.selected,
         );
+        if counts.examined.checked_sub(counts.removed_total()) != Some(counts.kept) {
+            log::warn!(
+                "{coll}: {} documents at the start less {} removed is not the {} at the end: another process wrote to the collection during the run",
+                counts.examined,
+                counts.removed_total(),
+                counts.kept
+            );
+        }
         all.insert(coll, counts);
     }
     // With the duplicates gone the unique indexes can be built; with --no-dedupe they
@@ -147,10 +174,12 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
 }
 
 fn describe(removed: &BTreeMap<&'static str, u64>) -> String {
-    if removed.is_empty() {
-        return "none".into();
+    let total: u64 = removed.values().sum();
+    if total == 0 {
+        return "0".into();
     }
-    removed.iter().map(|(rule, n)| format!("{n} {rule}")).collect::<Vec<_>>().join(", ")
+    let rules = removed.iter().filter(|(_, n)| **n > 0).map(|(rule, n)| format!("{n} {rule}")).collect::<Vec<_>>();
+    format!("{total} ({})", rules.join(", "))
 }
 
 /// Clauses matching documents where `path` has one of `types`.
@@ -233,7 +262,7 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
     let mut removals = Vec::new();
     let mut caches = Caches::default();
     while let Some(doc) = cursor.try_next().await.with_context(|| format!("reading {coll}"))? {
-        counts.examined += 1;
+        counts.selected += 1;
         let mut record = mongo::to_json(doc.clone());
         if coll == mongo::POSTS {
             // Stored posts may lack `kind`; the collection says what they are.
@@ -248,13 +277,10 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
                 }
                 removals.push(Removal { doc, rule, reason });
             }
-            Ok(clean) => {
-                if let Some(removal) = update(ctx, coll, doc, &record, &clean).await? {
-                    removals.push(removal);
-                } else if clean != record {
-                    counts.normalised += 1;
-                }
-            }
+            Ok(clean) => match update(ctx, coll, doc, &record, &clean).await? {
+                Updated::Removal(removal) => removals.push(removal),
+                Updated::Rewritten(n) => counts.rewritten += n,
+            },
         }
         if removals.len() >= ctx.batch {
             remove(ctx, coll, std::mem::take(&mut removals), counts).await?;
@@ -263,16 +289,18 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
     remove(ctx, coll, removals, counts).await
 }
 
+/// What [`update`] did with a document.
+enum Updated {
+    /// Rewrote it: the number of documents the server says it modified (0 or 1).
+    Rewritten(u64),
+    /// Found it a duplicate once normalised: to remove.
+    Removal(Removal),
+}
+
 /// `$set`s (and `$unset`s) what normalisation changed. A change that makes the
 /// document collide with another on a unique index makes it a duplicate to remove.
-async fn update(
-    ctx: &Ctx<'_>,
-    coll: &str,
-    doc: Document,
-    before: &Value,
-    after: &Value,
-) -> anyhow::Result<Option<Removal>> {
-    let (Value::Object(before), Value::Object(after)) = (before, after) else { return Ok(None) };
+async fn update(ctx: &Ctx<'_>, coll: &str, doc: Document, before: &Value, after: &Value) -> anyhow::Result<Updated> {
+    let (Value::Object(before), Value::Object(after)) = (before, after) else { return Ok(Updated::Rewritten(0)) };
     let changed: serde_json::Map<String, Value> =
         after.iter().filter(|(k, v)| before.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut unset = Document::new();
@@ -280,7 +308,7 @@ async fn update(
         unset.insert(k.clone(), "");
     }
     if changed.is_empty() && unset.is_empty() {
-        return Ok(None);
+        return Ok(Updated::Rewritten(0));
     }
     let mut change = Document::new();
     if !changed.is_empty() {
@@ -296,7 +324,7 @@ async fn update(
             other.insert("_id", doc! { "$ne": id.clone() });
             let found = ctx.mongo.collection(coll).find_one(other).await.with_context(|| format!("reading {coll}"))?;
             if found.is_some() {
-                return Ok(Some(Removal {
+                return Ok(Updated::Removal(Removal {
                     doc,
                     rule: Rule::Duplicate,
                     reason: "once normalised, a duplicate of a record already stored".into(),
@@ -305,8 +333,8 @@ async fn update(
         }
     }
     match ctx.mongo.collection(coll).update_one(doc! { "_id": id }, change).await {
-        Ok(_) => Ok(None),
-        Err(e) if is_duplicate_key(&e) => Ok(Some(Removal {
+        Ok(result) => Ok(Updated::Rewritten(result.modified_count)),
+        Err(e) if is_duplicate_key(&e) => Ok(Updated::Removal(Removal {
             doc,
             rule: Rule::Duplicate,
             reason: "once normalised, a duplicate of a record already stored".into(),
@@ -395,16 +423,23 @@ async fn remove(
     if ctx.fail_after_quarantine {
         anyhow::bail!("stopping between quarantine and delete ({FAIL_AFTER_QUARANTINE}=1)");
     }
-    ctx.mongo
-        .collection(coll)
-        .delete_many(doc! { "_id": { "$in": ids } })
-        .await
-        .with_context(|| format!("deleting quarantined {coll} documents"))?;
+    // One delete per rule, so that each rule's count is the server's own.
+    let mut by_rule: BTreeMap<&'static str, Vec<Bson>> = BTreeMap::new();
     for r in &removals {
         if r.rule == Rule::Schema {
             log::warn!("{coll} document {}: {}", r.doc.get("_id").map(bson_key).unwrap_or_default(), r.reason);
         }
-        *counts.removed.entry(r.rule.name()).or_default() += 1;
+        by_rule.entry(r.rule.name()).or_default().extend(r.doc.get("_id").cloned());
+    }
+    for (rule, ids) in by_rule {
+        let deleted = ctx
+            .mongo
+            .collection(coll)
+            .delete_many(doc! { "_id": { "$in": ids } })
+            .await
+            .with_context(|| format!("deleting quarantined {coll} documents"))?
+            .deleted_count;
+        *counts.removed.entry(rule).or_default() += deleted;
     }
     Ok(())
 }
@@ -478,6 +513,7 @@ async fn duplicates(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) ->
             continue;
         }
         let Ok(ids) = group.get_array("ids") else { continue };
+        counts.selected += ids.len() as u64;
         let mut ids: Vec<Bson> = ids.clone();
         ids.sort_by_key(bson_key);
         let keeper = if coll == mongo::POSTS { freshest(ctx, &ids).await? } else { ids.first().cloned() };
