@@ -301,3 +301,68 @@ async fn clean_in_place_counts_what_was_stored_kept_and_removed() {
     client.database(&database).drop().await.unwrap();
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
+async fn fetch_trends_to_mongo_counts_inserted_and_already_stored_from_the_write_results() {
+    let mongo = mongo_uri();
+    let dir = tempfile::tempdir().unwrap();
+    let database = unique("summaries_fetch");
+    let client = mongodb::Client::with_uri_str(&mongo).await.unwrap();
+    let trends = client.database(&database).collection::<Document>("trends");
+    let file = trendpipe_pipeline_tests::fixture("x-v1/trends-place-20261120T0000.json");
+    let env = [("MONGODB_URI", mongo.as_str()), ("MONGODB_DATABASE", database.as_str())];
+    let args = ["--source", "x-v1", "--file", file.to_str().unwrap(), "--to", "mongo", "--summary", "json"];
+    let first = run("fetch-trends", &args, &env, b"", dir.path());
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let stored = trends.count_documents(doc! {}).await.unwrap();
+    assert!(stored > 0);
+    let counts = &summary_json(&first.stderr)["counts"];
+    assert_eq!(counts["inserted"], stored, "{}", first.stderr);
+    assert_eq!(counts["duplicates"], 0, "{}", first.stderr);
+    assert!(first.stderr.contains(&format!("{stored} inserted, 0 already stored")), "{}", first.stderr);
+
+    let second = run("fetch-trends", &args, &env, b"", dir.path());
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert_eq!(trends.count_documents(doc! {}).await.unwrap(), stored);
+    let entry = summary_json(&second.stderr);
+    assert_eq!(entry["counts"]["inserted"], 0, "{}", second.stderr);
+    assert_eq!(entry["counts"]["duplicates"], stored, "{}", second.stderr);
+    assert!(second.stderr.contains(&format!("0 inserted, {stored} already stored")), "{}", second.stderr);
+    let run_doc = client
+        .database(&database)
+        .collection::<Document>("runs")
+        .find_one(doc! {"run_id": entry["run_id"].as_str().unwrap()})
+        .await
+        .unwrap()
+        .unwrap();
+    let stored_counts: Value = serde_json::to_value(run_doc.get_document("counts").unwrap()).unwrap();
+    assert_eq!(stored_counts["duplicates"].as_u64(), Some(stored), "{stored_counts}");
+    client.database(&database).drop().await.unwrap();
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
+async fn sentiment_counts_the_scores_the_database_inserted() {
+    let dir = tempfile::tempdir().unwrap();
+    let posts: Vec<Value> = (0..30).map(|i| post(&format!("p{i}"), "a1", i, "2026-11-22T01:00:00Z")).collect();
+    for url in targets(dir.path()).await {
+        let env = [("DATABASE_URL", url.as_str())];
+        let load = run("etl-to-sql", &[], &env, &ndjson(&posts), dir.path());
+        assert_eq!(load.code, Some(0), "{url}: {}", load.stderr);
+        let args = ["--db", "--summary", "json"];
+        let first = run("sentiment", &args, &env, b"", dir.path());
+        assert_eq!(first.code, Some(0), "{url}: {}", first.stderr);
+        let scored = scalar(&url, "SELECT count(*) FROM post_sentiment").await;
+        assert_eq!(scored, 30, "{url}");
+        let entry = summary_json(&first.stderr);
+        assert_eq!(entry["counts"]["scored"], scored, "{url}: {}", first.stderr);
+        assert_eq!(runs_row(&url, entry["run_id"].as_str().unwrap()).await["counts"], entry["counts"], "{url}");
+        // Nothing left to score: 0, whatever the posts table holds.
+        let second = run("sentiment", &args, &env, b"", dir.path());
+        assert_eq!(second.code, Some(0), "{url}: {}", second.stderr);
+        assert_eq!(summary_json(&second.stderr)["counts"]["scored"], 0, "{url}: {}", second.stderr);
+        assert!(second.stderr.contains("scored 0 posts"), "{}", second.stderr);
+    }
+}

@@ -33,6 +33,10 @@
 //! clean stream drops them). Running again on clean data matches nothing and changes
 //! nothing.
 //!
+//! The summary's figures are the server's: documents counted before (`examined`) and
+//! after (`kept`), each delete's `deletedCount` (`removed`, one delete per rule) and
+//! each update's `modifiedCount` (`rewritten`).
+//!
 //! For the crash-safety test, `TRENDPIPE_CLEAN_FAIL_AFTER_QUARANTINE=1` makes the run
 //! fail after the first quarantine insert and before its delete.
 

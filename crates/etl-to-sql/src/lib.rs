@@ -7,6 +7,10 @@
 //! killed at any point resumes where its last batch ended. A record the database
 //! refuses is isolated (its batch is retried record by record) and quarantined with the
 //! database's reason; the run goes on and exits 1.
+//!
+//! The summary line and the run ledger say what the database did with each table's
+//! rows — new, updated, unchanged — from its own answers (see `statements::on_change`),
+//! and how many distinct trends, places, posts and authors the run touched.
 
 pub mod batch;
 pub mod lite;
