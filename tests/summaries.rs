@@ -39,6 +39,13 @@ async fn runs_row(url: &str, run_id: &str) -> Value {
            "watermark_after": after, "status": status})
 }
 
+/// The counts of the MongoDB `runs` document of the run whose ledger entry is `entry`.
+async fn mongo_run_counts(db: &mongodb::Database, entry: &Value) -> Value {
+    let run_id = entry["run_id"].as_str().unwrap();
+    let stored = db.collection::<Document>("runs").find_one(doc! {"run_id": run_id}).await.unwrap().unwrap();
+    serde_json::to_value(stored.get_document("counts").unwrap()).unwrap()
+}
+
 /// The `--summary json` line: the last line of stderr.
 fn summary_json(stderr: &str) -> Value {
     let last = stderr.lines().last().unwrap_or_else(|| panic!("no stderr"));
@@ -288,14 +295,7 @@ async fn clean_in_place_counts_what_was_stored_kept_and_removed() {
     let quarantined =
         client.database(&database).collection::<Document>("quarantine").count_documents(doc! {}).await.unwrap();
     assert_eq!(trends["removed"], quarantined, "every removed document is in the quarantine");
-    let stored_run = client
-        .database(&database)
-        .collection::<Document>("runs")
-        .find_one(doc! {"run_id": entry["run_id"].as_str().unwrap()})
-        .await
-        .unwrap()
-        .unwrap();
-    let stored_counts: Value = serde_json::to_value(stored_run.get_document("counts").unwrap()).unwrap();
+    let stored_counts = mongo_run_counts(&client.database(&database), &entry).await;
     assert_eq!(stored_counts["trends"]["kept"].as_i64(), Some(23), "{stored_counts}");
     assert_eq!(stored_counts["trends"]["removed"].as_i64(), Some(10), "{stored_counts}");
     client.database(&database).drop().await.unwrap();
@@ -329,14 +329,7 @@ async fn fetch_trends_to_mongo_counts_inserted_and_already_stored_from_the_write
     assert_eq!(entry["counts"]["inserted"], 0, "{}", second.stderr);
     assert_eq!(entry["counts"]["duplicates"], stored, "{}", second.stderr);
     assert!(second.stderr.contains(&format!("0 inserted, {stored} already stored")), "{}", second.stderr);
-    let run_doc = client
-        .database(&database)
-        .collection::<Document>("runs")
-        .find_one(doc! {"run_id": entry["run_id"].as_str().unwrap()})
-        .await
-        .unwrap()
-        .unwrap();
-    let stored_counts: Value = serde_json::to_value(run_doc.get_document("counts").unwrap()).unwrap();
+    let stored_counts = mongo_run_counts(&client.database(&database), &entry).await;
     assert_eq!(stored_counts["duplicates"].as_u64(), Some(stored), "{stored_counts}");
     client.database(&database).drop().await.unwrap();
     client.shutdown().await;
