@@ -53,6 +53,8 @@ use trendpipe_core::mongo::{self, Mongo};
 use trendpipe_core::record::format_time;
 
 use crate::identity::Caches;
+pub use crate::inplace_counts::CollectionCounts;
+use crate::inplace_counts::describe;
 use crate::rule::{self, Options, Rule};
 
 /// Set to `1` to make a run fail between a quarantine insert and its delete.
@@ -63,38 +65,6 @@ const DUPLICATE_KEY: i32 = 11000;
 const SEP: &str = "\u{1f}";
 const ENTITY: &str = "&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);";
 const UNTRIMMED: &str = "^\\s|\\s$";
-
-/// What the in-place run did to one collection, every figure from the server's
-/// answers: document counts before and after, and the delete and update results.
-#[derive(Debug, Default, Clone)]
-pub struct CollectionCounts {
-    /// Documents in the collection when the run began: every one is examined, by the
-    /// server's queries or on the client.
-    pub examined: u64,
-    /// Documents the server's queries sent to the client: those some record rule may
-    /// change, and the members of duplicate groups.
-    pub selected: u64,
-    /// Documents in the collection when the run ended.
-    pub kept: u64,
-    /// Documents rewritten by normalisation (the updates' `modifiedCount`).
-    pub rewritten: u64,
-    /// Documents quarantined then deleted, by rule (the deletes' `deletedCount`).
-    pub removed: BTreeMap<&'static str, u64>,
-    /// Trends newly flagged `"volume_scope": "global"`.
-    pub global_volume: u64,
-}
-
-impl CollectionCounts {
-    fn removed_total(&self) -> u64 {
-        self.removed.values().sum()
-    }
-
-    fn to_json(&self) -> Value {
-        json!({"examined": self.examined, "selected": self.selected, "kept": self.kept,
-               "removed": self.removed_total(), "removed_by_rule": self.removed,
-               "rewritten": self.rewritten, "flagged": self.global_volume})
-    }
-}
 
 /// A document to take out, with why.
 struct Removal {
@@ -175,15 +145,6 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
     });
     mongo.record_run(&run).await?;
     Ok(Status { rejected, ..Status::ok() })
-}
-
-fn describe(removed: &BTreeMap<&'static str, u64>) -> String {
-    let total: u64 = removed.values().sum();
-    if total == 0 {
-        return "0".into();
-    }
-    let rules = removed.iter().filter(|(_, n)| **n > 0).map(|(rule, n)| format!("{n} {rule}")).collect::<Vec<_>>();
-    format!("{total} ({})", rules.join(", "))
 }
 
 /// Clauses matching documents where `path` has one of `types`.
