@@ -85,15 +85,15 @@ async fn in_place_cleans_trends_and_posts_and_a_rerun_changes_nothing() {
     assert!(first.stdout.is_empty(), "{}", first.stdout);
     assert!(
         first.stderr.contains(
-            "trends: examined 4, normalised 1, removed 2 duplicate, 1 null-volume, 1 schema, flagged 2 global-volume"
+            "trends: examined 7, kept 3, removed 4 (2 duplicate, 1 null-volume, 1 schema), rewritten 1, flagged 2 global-volume"
         ),
         "{}",
         first.stderr
     );
     assert!(
-        first
-            .stderr
-            .contains("posts: examined 2, normalised 1, removed 1 duplicate, 1 schema, flagged 0 global-volume"),
+        first.stderr.contains(
+            "posts: examined 4, kept 2, removed 2 (1 duplicate, 1 schema), rewritten 1, flagged 0 global-volume"
+        ),
         "{}",
         first.stderr
     );
@@ -156,20 +156,23 @@ async fn in_place_cleans_trends_and_posts_and_a_rerun_changes_nothing() {
     assert_eq!(runs[0].get_str("status").unwrap(), "partial");
     assert_eq!(runs[0].get_i32("exit_code").map(i64::from).or_else(|_| runs[0].get_i64("exit_code")).unwrap(), 1);
     let tc = runs[0].get_document("counts").unwrap().get_document("trends").unwrap();
-    assert_eq!(count(tc.get("examined")), Some(4));
-    assert_eq!(count(tc.get("global-volume")), Some(2));
-    assert_eq!(count(tc.get_document("removed").unwrap().get("duplicate")), Some(2));
+    assert_eq!(count(tc.get("examined")), Some(7));
+    assert_eq!(count(tc.get("kept")), Some(3));
+    assert_eq!(count(tc.get("removed")), Some(4));
+    assert_eq!(count(tc.get("rewritten")), Some(1));
+    assert_eq!(count(tc.get("flagged")), Some(2));
+    assert_eq!(count(tc.get_document("removed_by_rule").unwrap().get("duplicate")), Some(2));
 
     // Again on clean data: nothing selected, nothing changed, exit 0.
     let before = (all(&db, "trends").await, all(&db, "posts").await, all(&db, "quarantine").await);
     let second = tokio::task::block_in_place(|| run("clean", &args, &env, b"", dir.path()));
     assert_eq!(second.code, Some(0), "{}", second.stderr);
     assert!(
-        second.stderr.contains("trends: examined 0, normalised 0, removed none, flagged 0 global-volume"),
+        second.stderr.contains("trends: examined 3, kept 3, removed 0, rewritten 0, flagged 0 global-volume"),
         "{}",
         second.stderr
     );
-    assert!(second.stderr.contains("posts: examined 0, normalised 0, removed none"), "{}", second.stderr);
+    assert!(second.stderr.contains("posts: examined 2, kept 2, removed 0, rewritten 0"), "{}", second.stderr);
     let after = (all(&db, "trends").await, all(&db, "posts").await, all(&db, "quarantine").await);
     assert_eq!(after, before);
     assert_eq!(all(&db, "runs").await.len(), 2);
@@ -208,7 +211,7 @@ async fn a_crash_between_quarantine_and_delete_loses_nothing_and_a_rerun_converg
     let rerun = tokio::task::block_in_place(|| run("clean", &args, &env, b"", dir.path()));
     assert_eq!(rerun.code, Some(1), "{}", rerun.stderr);
     assert!(
-        rerun.stderr.contains("trends: examined 2, normalised 0, removed 1 null-volume, 1 schema"),
+        rerun.stderr.contains("trends: examined 3, kept 1, removed 2 (1 null-volume, 1 schema), rewritten 0"),
         "{}",
         rerun.stderr
     );

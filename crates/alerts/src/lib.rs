@@ -328,7 +328,7 @@ async fn run_sql(args: &Args, sql: &Sql, window_secs: i64, webhook: Option<&Webh
             .with_context(|| format!("reading the {} series", metric.as_str()))?;
         let prior = store::prior(sql, metric, load_from).await.context("reading the stored alerts")?;
         let mut latest: Option<DateTime<Utc>> = None;
-        let mut stored = 0;
+        let (mut stored, mut already) = (0u64, 0u64);
         for s in &all {
             latest = latest.max(s.points.last().map(|p| p.at));
             let before = prior.get(&s.key).map(Vec::as_slice).unwrap_or_default();
@@ -341,18 +341,23 @@ async fn run_sql(args: &Args, sql: &Sql, window_secs: i64, webhook: Option<&Webh
                         .context("reading the evidence")?;
                     a.evidence = Some(e);
                 }
+                // The database's answer: a row inserted, or the alert already stored.
                 if store::insert(sql, &a, now).await.context("storing an alert")? {
                     stored += 1;
                     new.push(a);
+                } else {
+                    already += 1;
                 }
             }
         }
         log::info!(
-            "{}: judged {} series from {}, {stored} new alerts",
+            "{}: judged {} series from {}, {stored} new alerts, {already} already stored",
             metric.as_str(),
             all.len(),
             emit_from.map_or_else(|| "the start".to_owned(), |t| format_time(&t))
         );
+        let counts = serde_json::json!({"series": all.len(), "new": stored, "already_stored": already});
+        trendpipe_core::ledger::counts(metric.as_str(), counts);
         if let Some(latest) = latest.filter(|l| watermark.is_none_or(|w| *l > w)) {
             store::set_watermark(sql, &stream, latest).await.context("writing the watermark")?;
         }

@@ -33,6 +33,10 @@
 //! clean stream drops them). Running again on clean data matches nothing and changes
 //! nothing.
 //!
+//! The summary's figures are the server's: documents counted before (`examined`) and
+//! after (`kept`), each delete's `deletedCount` (`removed`, one delete per rule) and
+//! each update's `modifiedCount` (`rewritten`).
+//!
 //! For the crash-safety test, `TRENDPIPE_CLEAN_FAIL_AFTER_QUARANTINE=1` makes the run
 //! fail after the first quarantine insert and before its delete.
 
@@ -49,6 +53,8 @@ use trendpipe_core::mongo::{self, Mongo};
 use trendpipe_core::record::format_time;
 
 use crate::identity::Caches;
+pub use crate::inplace_counts::CollectionCounts;
+use crate::inplace_counts::describe;
 use crate::rule::{self, Options, Rule};
 
 /// Set to `1` to make a run fail between a quarantine insert and its delete.
@@ -59,26 +65,6 @@ const DUPLICATE_KEY: i32 = 11000;
 const SEP: &str = "\u{1f}";
 const ENTITY: &str = "&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);";
 const UNTRIMMED: &str = "^\\s|\\s$";
-
-/// What the in-place run did to one collection.
-#[derive(Debug, Default, Clone)]
-pub struct CollectionCounts {
-    /// Documents the record query selected and the client examined.
-    pub examined: u64,
-    /// Documents updated by normalisation.
-    pub normalised: u64,
-    /// Documents quarantined then deleted, by rule.
-    pub removed: BTreeMap<&'static str, u64>,
-    /// Trends newly flagged `"volume_scope": "global"`.
-    pub global_volume: u64,
-}
-
-impl CollectionCounts {
-    fn to_json(&self) -> Value {
-        json!({"examined": self.examined, Rule::Normalise.name(): self.normalised, "removed": self.removed,
-               Rule::GlobalVolume.name(): self.global_volume})
-    }
-}
 
 /// A document to take out, with why.
 struct Removal {
@@ -107,7 +93,11 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
     };
     let mut all = BTreeMap::new();
     for coll in [mongo::TRENDS, mongo::POSTS] {
-        let mut counts = CollectionCounts::default();
+        let collection = mongo.collection(coll);
+        let count = || async {
+            collection.count_documents(doc! {}).await.with_context(|| format!("counting the {coll} documents"))
+        };
+        let mut counts = CollectionCounts { examined: count().await?, ..CollectionCounts::default() };
         // Duplicates first, so that the copies removed go to the quarantine as they
         // were stored, before normalisation touches them.
         if options.dedupe {
@@ -117,13 +107,24 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
         if options.flag_global && coll == mongo::TRENDS {
             global_volumes(&ctx, &mut counts).await?;
         }
+        counts.kept = count().await?;
         log::info!(
-            "{coll}: examined {}, normalised {}, removed {}, flagged {} global-volume",
+            "{coll}: examined {}, kept {}, removed {}, rewritten {}, flagged {} global-volume ({} selected by the rules' queries)",
             counts.examined,
-            counts.normalised,
+            counts.kept,
             describe(&counts.removed),
-            counts.global_volume
+            counts.rewritten,
+            counts.global_volume,
+            counts.selected,
         );
+        if counts.examined.checked_sub(counts.removed_total()) != Some(counts.kept) {
+            log::warn!(
+                "{coll}: {} documents at the start less {} removed is not the {} at the end: another process wrote to the collection during the run",
+                counts.examined,
+                counts.removed_total(),
+                counts.kept
+            );
+        }
         all.insert(coll, counts);
     }
     // With the duplicates gone the unique indexes can be built; with --no-dedupe they
@@ -144,13 +145,6 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
     });
     mongo.record_run(&run).await?;
     Ok(Status { rejected, ..Status::ok() })
-}
-
-fn describe(removed: &BTreeMap<&'static str, u64>) -> String {
-    if removed.is_empty() {
-        return "none".into();
-    }
-    removed.iter().map(|(rule, n)| format!("{n} {rule}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Clauses matching documents where `path` has one of `types`.
@@ -233,7 +227,7 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
     let mut removals = Vec::new();
     let mut caches = Caches::default();
     while let Some(doc) = cursor.try_next().await.with_context(|| format!("reading {coll}"))? {
-        counts.examined += 1;
+        counts.selected += 1;
         let mut record = mongo::to_json(doc.clone());
         if coll == mongo::POSTS {
             // Stored posts may lack `kind`; the collection says what they are.
@@ -248,13 +242,10 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
                 }
                 removals.push(Removal { doc, rule, reason });
             }
-            Ok(clean) => {
-                if let Some(removal) = update(ctx, coll, doc, &record, &clean).await? {
-                    removals.push(removal);
-                } else if clean != record {
-                    counts.normalised += 1;
-                }
-            }
+            Ok(clean) => match update(ctx, coll, doc, &record, &clean).await? {
+                Updated::Removal(removal) => removals.push(removal),
+                Updated::Rewritten(n) => counts.rewritten += n,
+            },
         }
         if removals.len() >= ctx.batch {
             remove(ctx, coll, std::mem::take(&mut removals), counts).await?;
@@ -263,16 +254,18 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
     remove(ctx, coll, removals, counts).await
 }
 
+/// What [`update`] did with a document.
+enum Updated {
+    /// Rewrote it: the number of documents the server says it modified (0 or 1).
+    Rewritten(u64),
+    /// Found it a duplicate once normalised: to remove.
+    Removal(Removal),
+}
+
 /// `$set`s (and `$unset`s) what normalisation changed. A change that makes the
 /// document collide with another on a unique index makes it a duplicate to remove.
-async fn update(
-    ctx: &Ctx<'_>,
-    coll: &str,
-    doc: Document,
-    before: &Value,
-    after: &Value,
-) -> anyhow::Result<Option<Removal>> {
-    let (Value::Object(before), Value::Object(after)) = (before, after) else { return Ok(None) };
+async fn update(ctx: &Ctx<'_>, coll: &str, doc: Document, before: &Value, after: &Value) -> anyhow::Result<Updated> {
+    let (Value::Object(before), Value::Object(after)) = (before, after) else { return Ok(Updated::Rewritten(0)) };
     let changed: serde_json::Map<String, Value> =
         after.iter().filter(|(k, v)| before.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut unset = Document::new();
@@ -280,7 +273,7 @@ async fn update(
         unset.insert(k.clone(), "");
     }
     if changed.is_empty() && unset.is_empty() {
-        return Ok(None);
+        return Ok(Updated::Rewritten(0));
     }
     let mut change = Document::new();
     if !changed.is_empty() {
@@ -296,7 +289,7 @@ async fn update(
             other.insert("_id", doc! { "$ne": id.clone() });
             let found = ctx.mongo.collection(coll).find_one(other).await.with_context(|| format!("reading {coll}"))?;
             if found.is_some() {
-                return Ok(Some(Removal {
+                return Ok(Updated::Removal(Removal {
                     doc,
                     rule: Rule::Duplicate,
                     reason: "once normalised, a duplicate of a record already stored".into(),
@@ -305,8 +298,8 @@ async fn update(
         }
     }
     match ctx.mongo.collection(coll).update_one(doc! { "_id": id }, change).await {
-        Ok(_) => Ok(None),
-        Err(e) if is_duplicate_key(&e) => Ok(Some(Removal {
+        Ok(result) => Ok(Updated::Rewritten(result.modified_count)),
+        Err(e) if is_duplicate_key(&e) => Ok(Updated::Removal(Removal {
             doc,
             rule: Rule::Duplicate,
             reason: "once normalised, a duplicate of a record already stored".into(),
@@ -395,16 +388,23 @@ async fn remove(
     if ctx.fail_after_quarantine {
         anyhow::bail!("stopping between quarantine and delete ({FAIL_AFTER_QUARANTINE}=1)");
     }
-    ctx.mongo
-        .collection(coll)
-        .delete_many(doc! { "_id": { "$in": ids } })
-        .await
-        .with_context(|| format!("deleting quarantined {coll} documents"))?;
+    // One delete per rule, so that each rule's count is the server's own.
+    let mut by_rule: BTreeMap<&'static str, Vec<Bson>> = BTreeMap::new();
     for r in &removals {
         if r.rule == Rule::Schema {
             log::warn!("{coll} document {}: {}", r.doc.get("_id").map(bson_key).unwrap_or_default(), r.reason);
         }
-        *counts.removed.entry(r.rule.name()).or_default() += 1;
+        by_rule.entry(r.rule.name()).or_default().extend(r.doc.get("_id").cloned());
+    }
+    for (rule, ids) in by_rule {
+        let deleted = ctx
+            .mongo
+            .collection(coll)
+            .delete_many(doc! { "_id": { "$in": ids } })
+            .await
+            .with_context(|| format!("deleting quarantined {coll} documents"))?
+            .deleted_count;
+        *counts.removed.entry(rule).or_default() += deleted;
     }
     Ok(())
 }
@@ -478,6 +478,7 @@ async fn duplicates(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) ->
             continue;
         }
         let Ok(ids) = group.get_array("ids") else { continue };
+        counts.selected += ids.len() as u64;
         let mut ids: Vec<Bson> = ids.clone();
         ids.sort_by_key(bson_key);
         let keeper = if coll == mongo::POSTS { freshest(ctx, &ids).await? } else { ids.first().cloned() };

@@ -10,6 +10,7 @@
 
 pub mod identity;
 pub mod inplace;
+mod inplace_counts;
 pub mod pipeline;
 pub mod prepare;
 pub mod rule;

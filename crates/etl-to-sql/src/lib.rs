@@ -7,12 +7,17 @@
 //! killed at any point resumes where its last batch ended. A record the database
 //! refuses is isolated (its batch is retried record by record) and quarantined with the
 //! database's reason; the run goes on and exits 1.
+//!
+//! The summary line and the run ledger say what the database did with each table's
+//! rows — new, updated, unchanged — from its own answers (see `statements::on_change`),
+//! and how many distinct trends, places, posts and authors the run touched.
 
 pub mod batch;
 pub mod lite;
 pub mod load;
 pub mod pg;
 mod statements;
+pub mod summary;
 
 use std::io::BufRead;
 
@@ -27,11 +32,12 @@ use trendpipe_core::mongo::{self, Mongo, bson_types::doc};
 use trendpipe_core::ndjson::NdjsonReader;
 use trendpipe_core::quarantine::Quarantine;
 use trendpipe_core::record::{QuarantineEntry, Record};
-use trendpipe_core::redact::redact;
 use trendpipe_core::sql::Sql;
 
-use crate::batch::{Batch, Loaded, TimedPost};
+use crate::batch::{Batch, TimedPost};
 use crate::load::Loader;
+pub use crate::summary::Summary;
+use crate::summary::record_watermarks;
 
 /// Loads trend and post records into SQLite or PostgreSQL, idempotently: from NDJSON
 /// on stdin, or incrementally from MongoDB.
@@ -69,15 +75,6 @@ pub struct Args {
     pub summary: SummaryArgs,
 }
 
-/// What a run did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Summary {
-    pub read: u64,
-    pub loaded: Loaded,
-    pub skipped: u64,
-    pub rejected: u64,
-}
-
 pub async fn run(args: Args) -> anyhow::Result<Status> {
     let config = args.config.load()?;
     let url = args.db.url(&config)?;
@@ -103,34 +100,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     };
     sql.close().await;
     let (summary, quarantine) = result?;
-    let l = summary.loaded;
-    // The run ledger's counts (these are per-batch sums; issue 18's exact counts from
-    // the database's own answers are not done yet).
-    for (name, n) in [
-        ("read", summary.read),
-        ("skipped", summary.skipped),
-        ("rejected", summary.rejected),
-        ("observations", l.observations),
-        ("posts", l.posts),
-    ] {
-        trendpipe_core::ledger::count(name, n);
-    }
-    log::info!(
-        "read {} records; loaded {} observations of {} trends in {} places, {} posts by {} authors into {}",
-        summary.read,
-        l.observations,
-        l.trends,
-        l.places,
-        l.posts,
-        l.authors,
-        redact(&url)
-    );
-    if summary.skipped > 0 {
-        log::info!("{} records outside --since/--until skipped", summary.skipped);
-    }
-    if summary.rejected > 0 {
-        log::warn!("{} records rejected, kept with their reasons in {quarantine}", summary.rejected);
-    }
+    summary.report(&url, &quarantine);
     Ok(Status { rejected: summary.rejected, ..Status::ok() })
 }
 
@@ -358,8 +328,10 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
     let mut quarantine = Quarantine::mongo(mongo);
     let database = mongo.database().name().to_owned();
     let progress = trendpipe_core::progress::bar(None, "loading");
+    let mut watermarks = Vec::new();
     for coll in [mongo::TRENDS, mongo::POSTS] {
         let stream = format!("mongo:{database}.{coll}");
+        let before = crate::load::watermark(sql, &stream).await.context("reading the watermark")?;
         let filter = if window.is_set() {
             let mut range = mongo::bson_types::Document::new();
             if let Some(s) = window.since {
@@ -370,7 +342,7 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
             }
             doc! { "observed_at": range }
         } else {
-            match crate::load::watermark(sql, &stream).await.context("reading the watermark")? {
+            match before {
                 // `>=`: records sharing the watermark's instant may have been split
                 // across batches; loading them again is harmless.
                 Some(w) => {
@@ -421,7 +393,10 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
         let mark = if window.is_set() { None } else { position.map(|p| (stream.clone(), p)) };
         quarantine.flush().await?;
         flush(&mut loader, &mut items, mark, &mut summary, &mut quarantine).await?;
+        let after = crate::load::watermark(sql, &stream).await.context("reading the watermark")?;
+        watermarks.push((stream, before, after));
     }
+    record_watermarks(&watermarks);
     progress.finish_and_clear();
     quarantine.flush().await?;
     Ok(summary)
@@ -456,7 +431,7 @@ async fn flush(
     }
     let batch = Batch { watermark: watermark.clone(), ..batch };
     match loader.load(&batch).await {
-        Ok(loaded) => summary.loaded.add(loaded),
+        Ok(loaded) => summary.took(&batch, loaded),
         Err(e) if e.is_fatal() => return Err(e).context("loading a batch"),
         Err(batch_error) => {
             log::warn!("a batch of {} records was refused ({batch_error}); loading it record by record", batch.len());
@@ -472,7 +447,7 @@ async fn flush(
                 .map(|(p, o)| (Batch { posts: vec![p], ..Default::default() }, o));
             for (single, (line, raw)) in trends.chain(posts) {
                 match loader.load(&single).await {
-                    Ok(loaded) => summary.loaded.add(loaded),
+                    Ok(loaded) => summary.took(&single, loaded),
                     Err(e) if e.is_fatal() => return Err(e).context("loading a record"),
                     Err(e) => {
                         let reason = format!("refused by the database: {e}");

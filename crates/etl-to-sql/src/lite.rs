@@ -21,13 +21,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use trendpipe_core::record::Trend;
 
 use trendpipe_core::sql::time_text;
 
-use crate::batch::{Batch, Loaded, TrendGroups, group_trends, latest_posts};
-use crate::statements::{Upsert, WATERMARK_SQL, author_updates, placeholders_with};
+use crate::batch::{Batch, Change, Loaded, TrendGroups, group_trends, latest_posts};
+use crate::statements::{Upsert, WATERMARK_SQL, author_updates, placeholders_with, set_if_changed};
 
 /// Author row ids this run has seen, by source and provider id, up to
 /// [`KNOWN_AUTHORS`] of them.
@@ -85,7 +85,46 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 /// The shared upsert of a table, for one row.
 fn statement(table: Upsert) -> String {
-    table.sql(&placeholders_with('?', 1, table.columns()))
+    table.sql(&row(table))
+}
+
+/// The placeholders of one row of a table.
+fn row(table: Upsert) -> String {
+    placeholders_with('?', 1, table.columns())
+}
+
+/// Writes rows of a table that has row ids, telling what each write did: a plain
+/// insert of a row not stored yet (its id from the connection; no `RETURNING`, which
+/// SQLite runs through a temporary table per execution), else the shared upsert,
+/// which returns the row only when it rewrote it, else the id of the stored row,
+/// left as it was.
+struct Writer<'t> {
+    insert: rusqlite::CachedStatement<'t>,
+    upsert: rusqlite::CachedStatement<'t>,
+    select: rusqlite::CachedStatement<'t>,
+    keys: usize,
+}
+
+impl<'t> Writer<'t> {
+    fn new(tx: &'t rusqlite::Transaction<'_>, table: Upsert) -> rusqlite::Result<Self> {
+        Ok(Self {
+            insert: tx.prepare_cached(&table.insert_new(&row(table)))?,
+            upsert: tx.prepare_cached(&statement(table))?,
+            select: tx.prepare_cached(&table.select_id('?'))?,
+            keys: table.key_columns(),
+        })
+    }
+
+    fn write(&mut self, tx: &Connection, values: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<(i64, Change)> {
+        if self.insert.execute(values)? == 1 {
+            return Ok((tx.last_insert_rowid(), Change::New));
+        }
+        if let Some(id) = self.upsert.query_row(values, |r| r.get(0)).optional()? {
+            return Ok((id, Change::Updated));
+        }
+        let key = values.get(..self.keys).unwrap_or(values);
+        Ok((self.select.query_row(key, |r| r.get(0))?, Change::Unchanged))
+    }
 }
 
 /// Loads a batch in one transaction, updating the authors of `known` by row id and
@@ -105,19 +144,20 @@ fn load(
         let TrendGroups { places, trends } = group_trends(&batch.trends);
         let mut place_ids: BTreeMap<&str, i64> = BTreeMap::new();
         {
-            let mut stmt = tx.prepare_cached(&statement(Upsert::Places))?;
+            let mut writer = Writer::new(&tx, Upsert::Places)?;
             for (code, name) in &places {
-                place_ids.insert(code, stmt.query_row(params![code, name], |r| r.get(0))?);
+                let (id, change) = writer.write(&tx, params![code, name])?;
+                loaded.places.count(change);
+                place_ids.insert(code, id);
             }
         }
         let mut trend_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
-            let mut stmt = tx.prepare_cached(&statement(Upsert::Trends))?;
+            let mut writer = Writer::new(&tx, Upsert::Trends)?;
             for ((source, key), span) in &trends {
-                let id = stmt
-                    .query_row(params![source, key, span.name, time_text(&span.first), time_text(&span.last)], |r| {
-                        r.get(0)
-                    })?;
+                let values = params![source, key, span.name, time_text(&span.first), time_text(&span.last)];
+                let (id, change) = writer.write(&tx, values)?;
+                loaded.trends.count(change);
                 trend_ids.insert((source, key), id);
             }
         }
@@ -131,56 +171,59 @@ fn load(
             observations.insert((trend_id, place_id, t.observed_at), t);
         }
         {
-            let mut stmt = tx.prepare_cached(&statement(Upsert::Observations))?;
+            let mut insert = tx.prepare_cached(&Upsert::Observations.insert_new(&row(Upsert::Observations)))?;
+            let mut upsert = tx.prepare_cached(&statement(Upsert::Observations))?;
             for ((trend_id, place_id, at), t) in &observations {
-                stmt.execute(params![trend_id, place_id, time_text(at), t.volume, t.rank, t.run_id])?;
+                let values = params![trend_id, place_id, time_text(at), t.volume, t.rank, t.run_id];
+                let change = if insert.execute(values)? == 1 {
+                    Change::New
+                } else if upsert.execute(values)? == 1 {
+                    Change::Updated
+                } else {
+                    Change::Unchanged
+                };
+                loaded.observations.count(change);
             }
         }
-        loaded.places = places.len() as u64;
-        loaded.trends = trends.len() as u64;
-        loaded.observations = observations.len() as u64;
     }
 
     if !batch.posts.is_empty() {
         let (posts, authors) = latest_posts(&batch.posts);
         let mut author_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
-            let mut upsert = tx.prepare_cached(&statement(Upsert::Authors))?;
-            let mut insert =
-                tx.prepare_cached(&Upsert::Authors.insert_new(&placeholders_with('?', 1, Upsert::Authors.columns())))?;
+            let mut writer = Writer::new(&tx, Upsert::Authors)?;
+            let updates = author_updates(|col| match col {
+                "handle" => "?1".to_owned(),
+                "followers" => "?2".to_owned(),
+                _ => "?3".to_owned(),
+            });
+            let (set, changed) = set_if_changed("authors", &updates);
             let mut update = tx.prepare_cached(&format!(
-                "UPDATE authors SET {} WHERE id = ?4 AND source = ?5 AND author_id = ?6",
-                author_updates(|col| match col {
-                    "handle" => "?1".to_owned(),
-                    "followers" => "?2".to_owned(),
-                    _ => "?3".to_owned(),
-                })
+                "UPDATE authors SET {set} WHERE id = ?4 AND source = ?5 AND author_id = ?6 AND ({changed})"
             ))?;
             for ((source, id), (p, a)) in &authors {
                 let at = time_text(&p.at);
                 let seen = known.get(*source).and_then(|ids| ids.get(*id));
-                // A row this run saw is updated in place; one deleted since goes in again.
+                // A row this run saw is updated in place when it changes; one that
+                // does not change, or was deleted since, goes through the writer.
                 if let Some(&row) = seen
                     && update.execute(params![a.handle, a.followers, at, row, source, id])? == 1
                 {
+                    loaded.authors.count(Change::Updated);
                     author_ids.insert((source, id), row);
                     continue;
                 }
-                let values = params![source, id, a.handle, a.followers, at];
-                let row = if insert.execute(values)? == 1 {
-                    tx.last_insert_rowid()
-                } else {
-                    upsert.query_row(values, |r| r.get(0))?
-                };
+                let (row, change) = writer.write(&tx, params![source, id, a.handle, a.followers, at])?;
+                loaded.authors.count(change);
                 author_ids.insert((source, id), row);
-                fresh.push((source.to_string(), id.to_string(), row));
+                if seen != Some(&row) {
+                    fresh.push((source.to_string(), id.to_string(), row));
+                }
             }
         }
         let mut post_ids: BTreeMap<(&str, &str), i64> = BTreeMap::new();
         {
-            let mut upsert = tx.prepare_cached(&statement(Upsert::Posts))?;
-            let mut insert =
-                tx.prepare_cached(&Upsert::Posts.insert_new(&placeholders_with('?', 1, Upsert::Posts.columns())))?;
+            let mut writer = Writer::new(&tx, Upsert::Posts)?;
             for ((source, id), p) in &posts {
                 let post = &p.post;
                 let author = match &post.author {
@@ -209,11 +252,8 @@ fn load(
                     post.repost_of,
                     post.conversation_id
                 ];
-                let row = if insert.execute(values)? == 1 {
-                    tx.last_insert_rowid()
-                } else {
-                    upsert.query_row(values, |r| r.get(0))?
-                };
+                let (row, change) = writer.write(&tx, values)?;
+                loaded.posts.count(change);
                 post_ids.insert((source, id), row);
             }
         }
@@ -249,8 +289,6 @@ fn load(
                 }
             }
         }
-        loaded.posts = posts.len() as u64;
-        loaded.authors = authors.len() as u64;
     }
 
     if let Some((stream, at)) = &batch.watermark {

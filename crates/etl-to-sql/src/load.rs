@@ -23,7 +23,7 @@ use trendpipe_core::record::Trend;
 use trendpipe_core::sql::Sql;
 
 pub use crate::batch::{Batch, Loaded, TimedPost};
-use crate::batch::{TrendGroups, group_trends, latest_posts};
+use crate::batch::{TrendGroups, Written, group_trends, latest_posts};
 use crate::statements::{Upsert, WATERMARK_SQL, placeholders_with};
 
 /// Bound parameters per statement. sqlx looks each SQLite parameter up with
@@ -147,46 +147,72 @@ where
     let mut loaded = Loaded::default();
     let mark = if DB::NAME == "SQLite" { '?' } else { '$' };
     let statement = |table: Upsert, rows: usize| table.sql(&placeholders_with(mark, rows, table.columns()));
+    let new_rows = |table: Upsert, rows: usize| {
+        table.insert_new(&placeholders_with(mark, rows, table.columns())) + table.returning()
+    };
     // Rows per statement for a table.
     let rows_for = |table: Upsert| (PARAMS_PER_STATEMENT / table.columns()).max(1);
 
     if !batch.trends.is_empty() {
         let TrendGroups { places, trends } = group_trends(&batch.trends);
-        let mut place_ids: HashMap<String, i64> = HashMap::with_capacity(places.len());
+        let mut place_ids: HashMap<Vec<String>, i64> = HashMap::with_capacity(places.len());
         for chunk in places.chunks(rows_for(Upsert::Places)) {
-            let sql = statement(Upsert::Places, chunk.len());
-            let mut query = sqlx::query::<DB>(&sql);
-            for (code, name) in chunk {
-                query = query.bind(code.to_string()).bind(name.map(str::to_owned));
-            }
-            for row in query.fetch_all(&mut *conn).await? {
-                place_ids.insert(row.try_get("code")?, row.try_get("id")?);
-            }
+            let (insert, upsert) = (new_rows(Upsert::Places, chunk.len()), statement(Upsert::Places, chunk.len()));
+            let keys = chunk.iter().map(|(code, _)| vec![code.to_string()]).collect::<Vec<_>>();
+            let bind = binder(|mut query: Query<'_, DB>| {
+                for (code, name) in chunk {
+                    query = query.bind(code.to_string()).bind(name.map(str::to_owned));
+                }
+                query
+            });
+            loaded.places.add(
+                write_rows(
+                    &mut *conn,
+                    Upsert::Places,
+                    &keys,
+                    bind(sqlx::query(&insert)),
+                    bind(sqlx::query(&upsert)),
+                    &mut place_ids,
+                )
+                .await?,
+            );
         }
 
-        let mut trend_ids: HashMap<(String, String), i64> = HashMap::with_capacity(trends.len());
+        let mut trend_ids: HashMap<Vec<String>, i64> = HashMap::with_capacity(trends.len());
         for chunk in trends.chunks(rows_for(Upsert::Trends)) {
-            let sql = statement(Upsert::Trends, chunk.len());
-            let mut query = sqlx::query::<DB>(&sql);
-            for ((source, key), span) in chunk {
-                query = query
-                    .bind(source.to_string())
-                    .bind(key.to_string())
-                    .bind(span.name.to_owned())
-                    .bind(span.first)
-                    .bind(span.last);
-            }
-            for row in query.fetch_all(&mut *conn).await? {
-                trend_ids.insert((row.try_get("source")?, row.try_get("key")?), row.try_get("id")?);
-            }
+            let (insert, upsert) = (new_rows(Upsert::Trends, chunk.len()), statement(Upsert::Trends, chunk.len()));
+            let keys =
+                chunk.iter().map(|((source, key), _)| vec![source.to_string(), key.to_string()]).collect::<Vec<_>>();
+            let bind = binder(|mut query: Query<'_, DB>| {
+                for ((source, key), span) in chunk {
+                    query = query
+                        .bind(source.to_string())
+                        .bind(key.to_string())
+                        .bind(span.name.to_owned())
+                        .bind(span.first)
+                        .bind(span.last);
+                }
+                query
+            });
+            loaded.trends.add(
+                write_rows(
+                    &mut *conn,
+                    Upsert::Trends,
+                    &keys,
+                    bind(sqlx::query(&insert)),
+                    bind(sqlx::query(&upsert)),
+                    &mut trend_ids,
+                )
+                .await?,
+            );
         }
 
         // Observations: one row per (trend, place, time); within a batch the last
         // record wins, as a rerun of the later one would.
         let mut observations: BTreeMap<(i64, i64, DateTime<Utc>), &Trend> = BTreeMap::new();
         for t in &batch.trends {
-            let trend_id = trend_ids.get(&(t.source.clone(), t.key.clone()));
-            let place_id = place_ids.get(&t.place.id);
+            let trend_id = trend_ids.get(&vec![t.source.clone(), t.key.clone()]);
+            let place_id = place_ids.get(std::slice::from_ref(&t.place.id));
             let (Some(&trend_id), Some(&place_id)) = (trend_id, place_id) else {
                 return Err(missing_id("trend", &t.key));
             };
@@ -194,84 +220,119 @@ where
         }
         let observations: Vec<_> = observations.into_iter().collect();
         for chunk in observations.chunks(rows_for(Upsert::Observations)) {
-            let sql = statement(Upsert::Observations, chunk.len());
-            let mut query = sqlx::query::<DB>(&sql);
-            for ((trend_id, place_id, at), t) in chunk {
-                query = query
-                    .bind(*trend_id)
-                    .bind(*place_id)
-                    .bind(*at)
-                    .bind(t.volume)
-                    .bind(t.rank.map(i64::from))
-                    .bind(t.run_id.clone());
-            }
-            query.execute(&mut *conn).await?;
+            let rows = chunk.len();
+            // Returned rows are counted (`rows_affected` is not generic over the database).
+            let (insert, upsert) = (
+                new_rows(Upsert::Observations, rows) + " RETURNING trend_id",
+                statement(Upsert::Observations, rows) + " RETURNING trend_id",
+            );
+            let bind = binder(|mut query: Query<'_, DB>| {
+                for ((trend_id, place_id, at), t) in chunk {
+                    query = query
+                        .bind(*trend_id)
+                        .bind(*place_id)
+                        .bind(*at)
+                        .bind(t.volume)
+                        .bind(t.rank.map(i64::from))
+                        .bind(t.run_id.clone());
+                }
+                query
+            });
+            // The insert leaves alone the rows already stored; the upsert then rewrites
+            // those that change, and finds the ones just inserted unchanged.
+            let new = bind(sqlx::query(&insert)).fetch_all(&mut *conn).await?.len();
+            let updated = bind(sqlx::query(&upsert)).fetch_all(&mut *conn).await?.len();
+            loaded.observations.add(Written::of(rows as u64, new as u64, updated as u64));
         }
-        loaded.places = places.len() as u64;
-        loaded.trends = trends.len() as u64;
-        loaded.observations = observations.len() as u64;
     }
 
     if !batch.posts.is_empty() {
         let (posts, authors) = latest_posts(&batch.posts);
-        let mut author_ids: HashMap<(String, String), i64> = HashMap::with_capacity(authors.len());
+        let mut author_ids: HashMap<Vec<String>, i64> = HashMap::with_capacity(authors.len());
         for chunk in authors.chunks(rows_for(Upsert::Authors)) {
-            let sql = statement(Upsert::Authors, chunk.len());
-            let mut query = sqlx::query::<DB>(&sql);
-            for ((source, id), (p, a)) in chunk {
-                query = query
-                    .bind(source.to_string())
-                    .bind(id.to_string())
-                    .bind(a.handle.clone())
-                    .bind(a.followers)
-                    .bind(p.at);
-            }
-            for row in query.fetch_all(&mut *conn).await? {
-                author_ids.insert((row.try_get("source")?, row.try_get("author_id")?), row.try_get("id")?);
-            }
+            let (insert, upsert) = (new_rows(Upsert::Authors, chunk.len()), statement(Upsert::Authors, chunk.len()));
+            let keys =
+                chunk.iter().map(|((source, id), _)| vec![source.to_string(), id.to_string()]).collect::<Vec<_>>();
+            let bind = binder(|mut query: Query<'_, DB>| {
+                for ((source, id), (p, a)) in chunk {
+                    query = query
+                        .bind(source.to_string())
+                        .bind(id.to_string())
+                        .bind(a.handle.clone())
+                        .bind(a.followers)
+                        .bind(p.at);
+                }
+                query
+            });
+            loaded.authors.add(
+                write_rows(
+                    &mut *conn,
+                    Upsert::Authors,
+                    &keys,
+                    bind(sqlx::query(&insert)),
+                    bind(sqlx::query(&upsert)),
+                    &mut author_ids,
+                )
+                .await?,
+            );
         }
 
-        let mut post_ids: HashMap<(String, String), i64> = HashMap::with_capacity(posts.len());
+        let mut post_ids: HashMap<Vec<String>, i64> = HashMap::with_capacity(posts.len());
         for chunk in posts.chunks(rows_for(Upsert::Posts)) {
-            let sql = statement(Upsert::Posts, chunk.len());
-            let mut query = sqlx::query::<DB>(&sql);
-            for ((source, id), p) in chunk {
-                let post = &p.post;
-                let author = match &post.author {
-                    Some(a) => match author_ids.get(&(source.to_string(), a.id.clone())) {
+            let (insert, upsert) = (new_rows(Upsert::Posts, chunk.len()), statement(Upsert::Posts, chunk.len()));
+            let keys =
+                chunk.iter().map(|((source, id), _)| vec![source.to_string(), id.to_string()]).collect::<Vec<_>>();
+            let mut authors = Vec::with_capacity(chunk.len());
+            for ((source, _), p) in chunk {
+                authors.push(match &p.post.author {
+                    Some(a) => match author_ids.get(&vec![source.to_string(), a.id.clone()]) {
                         Some(id) => Some(*id),
                         None => return Err(missing_id("author", &a.id)),
                     },
                     None => None,
-                };
-                query = query
-                    .bind(source.to_string())
-                    .bind(id.to_string())
-                    .bind(author)
-                    .bind(post.url.clone())
-                    .bind(post.text.clone())
-                    .bind(post.lang.clone())
-                    .bind(post.created_at)
-                    .bind(p.at)
-                    .bind(post.metrics.reposts)
-                    .bind(post.metrics.likes)
-                    .bind(post.metrics.replies)
-                    .bind(post.metrics.quotes)
-                    .bind(post.parent_id.clone())
-                    .bind(post.quote_of.clone())
-                    .bind(post.repost_of.clone())
-                    .bind(post.conversation_id.clone());
+                });
             }
-            for row in query.fetch_all(&mut *conn).await? {
-                post_ids.insert((row.try_get("source")?, row.try_get("post_id")?), row.try_get("id")?);
-            }
+            let bind = binder(|mut query: Query<'_, DB>| {
+                for (((source, id), p), author) in chunk.iter().zip(&authors) {
+                    let post = &p.post;
+                    query = query
+                        .bind(source.to_string())
+                        .bind(id.to_string())
+                        .bind(*author)
+                        .bind(post.url.clone())
+                        .bind(post.text.clone())
+                        .bind(post.lang.clone())
+                        .bind(post.created_at)
+                        .bind(p.at)
+                        .bind(post.metrics.reposts)
+                        .bind(post.metrics.likes)
+                        .bind(post.metrics.replies)
+                        .bind(post.metrics.quotes)
+                        .bind(post.parent_id.clone())
+                        .bind(post.quote_of.clone())
+                        .bind(post.repost_of.clone())
+                        .bind(post.conversation_id.clone());
+                }
+                query
+            });
+            loaded.posts.add(
+                write_rows(
+                    &mut *conn,
+                    Upsert::Posts,
+                    &keys,
+                    bind(sqlx::query(&insert)),
+                    bind(sqlx::query(&upsert)),
+                    &mut post_ids,
+                )
+                .await?,
+            );
         }
 
         // Which trends each post was collected for, from every record of the batch.
         let mut links: Vec<(i64, String)> = Vec::new();
         for p in &batch.posts {
             if let Some(key) = p.post.trend.as_deref().filter(|k| !k.is_empty()) {
-                match post_ids.get(&(p.post.source.clone(), p.post.id.clone())) {
+                match post_ids.get(&vec![p.post.source.clone(), p.post.id.clone()]) {
                     Some(&id) => links.push((id, key.to_owned())),
                     None => return Err(missing_id("post", &p.post.id)),
                 }
@@ -292,7 +353,7 @@ where
         let scored: Vec<_> = posts
             .iter()
             .filter_map(|((source, id), p)| {
-                p.post.sentiment.as_ref().map(|s| (post_ids.get(&(source.to_string(), id.to_string())), p.at, s))
+                p.post.sentiment.as_ref().map(|s| (post_ids.get(&vec![source.to_string(), id.to_string()]), p.at, s))
             })
             .collect();
         for chunk in scored.chunks(rows_for(Upsert::Scores)) {
@@ -314,8 +375,6 @@ where
             }
             query.execute(&mut *conn).await?;
         }
-        loaded.posts = posts.len() as u64;
-        loaded.authors = authors.len() as u64;
     }
 
     if let Some((stream, at)) = &batch.watermark {
@@ -324,6 +383,69 @@ where
 
     tx.commit().await?;
     Ok(loaded)
+}
+
+/// A query of a load statement, its parameters bound.
+type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>;
+
+/// Fixes the lifetime of a closure that binds a chunk's values, so that it can bind
+/// the same values to the insert and to the upsert of the chunk.
+fn binder<'q, DB: Database, F: Fn(Query<'q, DB>) -> Query<'q, DB>>(f: F) -> F {
+    f
+}
+
+/// Writes a chunk of rows of a table with row ids and counts what the database did:
+/// `insert` (the rows not stored yet; it returns their ids) and then `upsert` (the
+/// shared statement, which rewrites and returns only the rows that change, so finds
+/// the ones just inserted unchanged), both with the chunk's values bound; the ids
+/// of the rows left unchanged are looked up by key. `keys` are the natural keys of
+/// the chunk's rows, in order; `ids` receives the id of every row.
+async fn write_rows<'q, DB>(
+    conn: &mut DB::Connection,
+    table: Upsert,
+    keys: &[Vec<String>],
+    insert: Query<'q, DB>,
+    upsert: Query<'q, DB>,
+    ids: &mut HashMap<Vec<String>, i64>,
+) -> Result<Written, sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'a> DB::Arguments<'a>: IntoArguments<'a, DB>,
+    for<'a> String: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
+    for<'a> &'a str: ColumnIndex<DB::Row>,
+{
+    let key_names: Vec<&str> = table.key_names().collect();
+    let returned = |row: &DB::Row| -> Result<(Vec<String>, i64), sqlx::Error> {
+        let key = key_names.iter().map(|name| row.try_get::<String, _>(*name)).collect::<Result<Vec<_>, _>>()?;
+        Ok((key, row.try_get("id")?))
+    };
+    let mut new = 0;
+    for row in insert.fetch_all(&mut *conn).await? {
+        let (key, id) = returned(&row)?;
+        ids.insert(key, id);
+        new += 1;
+    }
+    let mut updated = 0;
+    for row in upsert.fetch_all(&mut *conn).await? {
+        let (key, id) = returned(&row)?;
+        ids.insert(key, id);
+        updated += 1;
+    }
+    let select = table.select_id(if DB::NAME == "SQLite" { '?' } else { '$' });
+    for key in keys {
+        if ids.contains_key(key) {
+            continue;
+        }
+        let mut query = sqlx::query::<DB>(&select);
+        for part in key {
+            query = query.bind(part.clone());
+        }
+        let row = query.fetch_one(&mut *conn).await?;
+        ids.insert(key.clone(), row.try_get("id")?);
+    }
+    Ok(Written::of(keys.len() as u64, new, updated))
 }
 
 fn missing_id(what: &str, key: &str) -> sqlx::Error {

@@ -26,9 +26,10 @@ use trendpipe_core::record::{Author, Trend};
 
 use trendpipe_core::sql::POST_SENTIMENT_COLUMNS;
 
-use crate::batch::{Batch, Keyed, Loaded, TimedPost, latest_posts};
+use crate::batch::{Batch, Keyed, Loaded, TimedPost, Written, latest_posts};
 use crate::statements::{
-    AUTHOR_COLUMNS, POST_COLUMNS, WATERMARK_SQL, author_updates, columns, post_updates, score_updates,
+    AUTHOR_COLUMNS, POST_COLUMNS, Upsert, WATERMARK_SQL, author_updates, columns, on_change, post_updates,
+    score_updates,
 };
 
 /// Rows in COPY's binary format: no value is printed by the client and parsed
@@ -323,41 +324,66 @@ async fn merge_trends(tx: &mut PgConnection, trends: &[Trend]) -> Result<Loaded,
     }
     copy(tx, "stage_trends", rows).await?;
     sqlx::query("ANALYZE stage_trends").execute(&mut *tx).await?;
-    loaded.places = sqlx::query(
-        "INSERT INTO places (code, name) \
+    let places = Upsert::Places;
+    loaded.places = upsert_counts(
+        tx,
+        &format!(
+            "INSERT INTO places (code, name) \
              SELECT place_code, (array_agg(place_name ORDER BY seq DESC) FILTER (WHERE place_name IS NOT NULL))[1] \
                FROM stage_trends GROUP BY place_code \
-             ON CONFLICT (code) DO UPDATE SET name = COALESCE(excluded.name, places.name)",
+             ON CONFLICT (code) {}",
+            on_change(places.table(), &places.updates())
+        ),
+        "SELECT count(DISTINCT place_code) FROM stage_trends",
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    loaded.trends = sqlx::query(
+    .await?;
+    let trends = Upsert::Trends;
+    loaded.trends = upsert_counts(
+        tx,
+        &format!(
             "INSERT INTO trends (source, key, name, first_seen, last_seen) \
              SELECT source, key, (array_agg(name ORDER BY observed_at DESC, seq DESC))[1], min(observed_at), max(observed_at) \
                FROM stage_trends GROUP BY source, key \
-             ON CONFLICT (source, key) DO UPDATE SET \
-             name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
-             first_seen = LEAST(excluded.first_seen, trends.first_seen), \
-             last_seen = GREATEST(excluded.last_seen, trends.last_seen)",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    loaded.observations = sqlx::query(
-        "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) \
+             ON CONFLICT (source, key) {}",
+            on_change(trends.table(), &trends.updates())
+        ),
+        "SELECT count(*) FROM (SELECT DISTINCT source, key FROM stage_trends) d",
+    )
+    .await?;
+    // Trends and places are one row per key whether or not this batch rewrote them,
+    // so the observations join the tables themselves.
+    let observations = Upsert::Observations;
+    loaded.observations = upsert_counts(
+        tx,
+        &format!(
+            "INSERT INTO trend_observations (trend_id, place_id, observed_at, volume, rank, run_id) \
              SELECT DISTINCT ON (t.id, p.id, s.observed_at) t.id, p.id, s.observed_at, s.volume, s.rank, s.run_id \
                FROM stage_trends s \
                JOIN trends t ON t.source = s.source AND t.key = s.key \
                JOIN places p ON p.code = s.place_code \
               ORDER BY t.id, p.id, s.observed_at, s.seq DESC \
-             ON CONFLICT (trend_id, place_id, observed_at) DO UPDATE SET \
-             volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id",
+             ON CONFLICT (trend_id, place_id, observed_at) {}",
+            on_change(observations.table(), &observations.updates())
+        ),
+        "SELECT count(*) FROM (SELECT DISTINCT source, key, place_code, observed_at FROM stage_trends) d",
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .await?;
     Ok(loaded)
+}
+
+/// Runs an upsert and counts what it did from PostgreSQL's answer: the rows it
+/// returns are those it inserted (`xmax = 0`: no earlier version) or rewrote, and
+/// an unchanged row (see `on_change`) is not returned; `offered` counts the distinct
+/// rows the statement offered.
+async fn upsert_counts(tx: &mut PgConnection, upsert: &str, offered: &str) -> Result<Written, sqlx::Error> {
+    let (new, updated, offered): (i64, i64, i64) = sqlx::query_as(&format!(
+        "WITH r AS ({upsert} RETURNING (xmax = 0) AS inserted) \
+         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), ({offered}) FROM r"
+    ))
+    .fetch_one(&mut *tx)
+    .await?;
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(Written::of(n(offered), n(new), n(updated)))
 }
 
 /// Merges posts, their authors, trend links and scores.
@@ -416,43 +442,61 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
     // The staging columns that hold each post column (the author by its row id).
     let post_values = columns(POST_COLUMNS)
         .map(|col| match col {
-            "author" => "a.id".to_owned(),
+            "author" => stored_or_returned("a", "authors", "author_id", "s"),
             "observed_at" => "s.at".to_owned(),
             col => format!("s.{col}"),
         })
         .collect::<Vec<_>>()
         .join(", ");
-    sqlx::query(&format!(
+    let (authors_new, authors_updated, posts_new, posts_updated): (i64, i64, i64, i64) = sqlx::query_as(&format!(
         "WITH a AS ( \
                INSERT INTO authors ({AUTHOR_COLUMNS}) \
                SELECT source, author_id, handle, followers, at FROM stage_authors \
-               ON CONFLICT (source, author_id) DO UPDATE SET {author_updates} \
-               RETURNING id, source, author_id), \
+               ON CONFLICT (source, author_id) {author_change} \
+               RETURNING id, source, author_id, (xmax = 0) AS inserted), \
              p AS ( \
                INSERT INTO posts ({POST_COLUMNS}) \
                SELECT {post_values} \
                  FROM stage_posts s LEFT JOIN a ON a.source = s.source AND a.author_id = s.author_id \
-               ON CONFLICT (source, post_id) DO UPDATE SET {post_updates}, \
-               observed_at = GREATEST(excluded.observed_at, posts.observed_at) \
-               RETURNING id, source, post_id), \
+               ON CONFLICT (source, post_id) {post_change} \
+               RETURNING id, source, post_id, (xmax = 0) AS inserted), \
              links AS ( \
                INSERT INTO post_trends (post, trend_key) \
-               SELECT p.id, l.trend FROM stage_links l JOIN p ON p.source = l.source AND p.post_id = l.post_id \
+               SELECT {post_id_of_l}, l.trend FROM stage_links l LEFT JOIN p ON p.source = l.source AND p.post_id = l.post_id \
                ON CONFLICT (post, trend_key) DO NOTHING), \
              scores AS ( \
                INSERT INTO post_sentiment ({POST_SENTIMENT_COLUMNS}) \
-               SELECT p.id, s.model, s.compound, s.pos, s.neu, s.neg, s.label, s.at \
-                 FROM stage_posts s JOIN p ON p.source = s.source AND p.post_id = s.post_id \
+               SELECT {post_id_of_s}, s.model, s.compound, s.pos, s.neu, s.neg, s.label, s.at \
+                 FROM stage_posts s LEFT JOIN p ON p.source = s.source AND p.post_id = s.post_id \
                 WHERE s.model IS NOT NULL \
-               ON CONFLICT (post) DO UPDATE SET {score_updates}) \
-             SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM p)",
-        author_updates = author_updates(|col| format!("excluded.{col}")),
-        post_updates = post_updates(),
-        score_updates = score_updates(),
+               ON CONFLICT (post) {score_change}) \
+             SELECT (SELECT count(*) FILTER (WHERE inserted) FROM a), (SELECT count(*) FILTER (WHERE NOT inserted) FROM a), \
+                    (SELECT count(*) FILTER (WHERE inserted) FROM p), (SELECT count(*) FILTER (WHERE NOT inserted) FROM p)",
+        author_change = on_change("authors", &author_updates(|col| format!("excluded.{col}"))),
+        post_change = on_change("posts", &post_updates()),
+        score_change = on_change("post_sentiment", &score_updates()),
+        post_id_of_l = stored_or_returned("p", "posts", "post_id", "l"),
+        post_id_of_s = stored_or_returned("p", "posts", "post_id", "s"),
     ))
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    Ok(Loaded { authors: authors.len() as u64, posts: posts.len() as u64, ..Loaded::default() })
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(Loaded {
+        authors: Written::of(authors.len() as u64, n(authors_new), n(authors_updated)),
+        posts: Written::of(posts.len() as u64, n(posts_new), n(posts_updated)),
+        ..Loaded::default()
+    })
+}
+
+/// The row id of a staged row's author or post: returned by the upsert (CTE `cte`)
+/// when it inserted or rewrote the row, else the stored row's, looked up by its key
+/// (`table.source`, `table.id_col`) only then (`COALESCE` evaluates no further than
+/// its first non-null argument). The statement's reads of `table` see it as it was
+/// before the statement, which holds every row the upsert left unchanged.
+fn stored_or_returned(cte: &str, table: &str, id_col: &str, staged: &str) -> String {
+    format!(
+        "COALESCE({cte}.id, (SELECT x.id FROM {table} x WHERE x.source = {staged}.source AND x.{id_col} = {staged}.{id_col}))"
+    )
 }
 
 #[cfg(test)]

@@ -26,29 +26,58 @@ pub const WATERMARK_SQL: &str = "INSERT INTO etl_watermarks (stream, watermark, 
      updated_at = CASE WHEN excluded.watermark > etl_watermarks.watermark THEN excluded.updated_at ELSE etl_watermarks.updated_at END, \
      watermark = CASE WHEN excluded.watermark > etl_watermarks.watermark THEN excluded.watermark ELSE etl_watermarks.watermark END";
 
-/// The `SET` list of the posts upsert: each column takes the new value only when the
+/// A column an upsert may rewrite, and the expression of its new value (which may
+/// name the stored row, `table.col`, and the offered one, `excluded.col`).
+pub type Update = (String, String);
+
+/// The new values of the posts upsert: each column takes the new value only when the
 /// new record is not older than the stored one, so loading an old export after a new
-/// one keeps the latest counts. Shared by both paths so that they store the same rows.
-pub fn post_updates() -> String {
-    columns(POST_COLUMNS)
-        // The key stays; `observed_at` itself only moves forward (see the upserts).
+/// one keeps the latest counts; `observed_at` itself only moves forward. Shared by
+/// every path so that they store the same rows.
+pub fn post_updates() -> Vec<Update> {
+    let mut updates: Vec<Update> = columns(POST_COLUMNS)
         .filter(|col| !matches!(*col, "source" | "post_id" | "observed_at"))
         .map(|col| {
-            format!(
-                "{col} = CASE WHEN excluded.observed_at >= posts.observed_at THEN excluded.{col} ELSE posts.{col} END"
-            )
+            let value =
+                format!("CASE WHEN excluded.observed_at >= posts.observed_at THEN excluded.{col} ELSE posts.{col} END");
+            (col.to_owned(), value)
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    updates.push((
+        "observed_at".to_owned(),
+        "CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END"
+            .to_owned(),
+    ));
+    updates
 }
 
-/// The `SET` list of the `post_sentiment` upsert: a new score replaces the stored one.
-pub fn score_updates() -> String {
+/// The new values of the `post_sentiment` upsert: a new score replaces the stored one.
+pub fn score_updates() -> Vec<Update> {
     columns(POST_SENTIMENT_COLUMNS)
         .filter(|col| *col != "post")
-        .map(|col| format!("{col} = excluded.{col}"))
+        .map(|col| (col.to_owned(), format!("excluded.{col}")))
+        .collect()
+}
+
+/// `DO UPDATE SET … WHERE …` of an upsert into `table`: the row is rewritten only when
+/// some column would change. An unchanged row is then neither rewritten (no dead
+/// tuple, no WAL) nor returned, which is how the loads tell "unchanged" from "updated":
+/// the rows offered minus those the statement inserted or returned.
+pub fn on_change(table: &str, updates: &[Update]) -> String {
+    let (set, changed) = set_if_changed(table, updates);
+    format!("DO UPDATE SET {set} WHERE {changed}")
+}
+
+/// The assignments of `updates` and the condition that some of them changes a value
+/// of the stored row of `table`, for an upsert or a plain `UPDATE`.
+pub fn set_if_changed(table: &str, updates: &[Update]) -> (String, String) {
+    let set = updates.iter().map(|(col, value)| format!("{col} = {value}")).collect::<Vec<_>>().join(", ");
+    let changed = updates
+        .iter()
+        .map(|(col, value)| format!("{table}.{col} IS DISTINCT FROM ({value})"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(" OR ");
+    (set, changed)
 }
 
 /// The tables the generic and the SQLite paths upsert into, with the same statement
@@ -71,7 +100,7 @@ impl Upsert {
     }
 
     /// The table, as `INSERT INTO` names it.
-    fn table(self) -> &'static str {
+    pub(crate) fn table(self) -> &'static str {
         match self {
             Upsert::Places => "places",
             Upsert::Trends => "trends",
@@ -118,31 +147,77 @@ impl Upsert {
     /// that return ids return the natural key too, to map each id to its row.
     pub(crate) fn sql(self, values: &str) -> String {
         let conflict = match self {
-            Upsert::Places => {
-                "DO UPDATE SET name = COALESCE(excluded.name, places.name) RETURNING id, code".to_owned()
-            }
-            Upsert::Trends => "DO UPDATE SET \
-                 name = CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END, \
-                 first_seen = CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END, \
-                 last_seen = CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END \
-                 RETURNING id, source, key"
-                .to_owned(),
-            Upsert::Observations => {
-                "DO UPDATE SET volume = excluded.volume, rank = excluded.rank, run_id = excluded.run_id".to_owned()
-            }
-            Upsert::Authors => {
-                format!("DO UPDATE SET {} RETURNING id, source, author_id", author_updates(|col| format!("excluded.{col}")))
-            }
-            Upsert::Posts => format!(
-                "DO UPDATE SET {}, \
-                 observed_at = CASE WHEN excluded.observed_at > posts.observed_at THEN excluded.observed_at ELSE posts.observed_at END \
-                 RETURNING id, source, post_id",
-                post_updates()
-            ),
             Upsert::Links => "DO NOTHING".to_owned(),
-            Upsert::Scores => format!("DO UPDATE SET {}", score_updates()),
+            _ => on_change(self.table(), &self.updates()),
         };
-        format!("INSERT INTO {} VALUES {values} ON CONFLICT ({}) {conflict}", self.target(), self.key())
+        format!(
+            "INSERT INTO {} VALUES {values} ON CONFLICT ({}) {conflict}{}",
+            self.target(),
+            self.key(),
+            self.returning()
+        )
+    }
+
+    /// What the statements that must give row ids return: the id and the natural key,
+    /// to map each id to its row.
+    pub(crate) fn returning(self) -> &'static str {
+        match self {
+            Upsert::Places => " RETURNING id, code",
+            Upsert::Trends => " RETURNING id, source, key",
+            Upsert::Authors => " RETURNING id, source, author_id",
+            Upsert::Posts => " RETURNING id, source, post_id",
+            Upsert::Observations | Upsert::Links | Upsert::Scores => "",
+        }
+    }
+
+    /// The new values of a stored row on conflict (none: links are only added).
+    pub(crate) fn updates(self) -> Vec<Update> {
+        let excluded = |col: &str| format!("excluded.{col}");
+        let own = |pairs: &[(&str, &str)]| -> Vec<Update> {
+            pairs.iter().map(|(col, value)| ((*col).to_owned(), (*value).to_owned())).collect()
+        };
+        match self {
+            Upsert::Places => own(&[("name", "COALESCE(excluded.name, places.name)")]),
+            Upsert::Trends => own(&[
+                ("name", "CASE WHEN excluded.last_seen >= trends.last_seen THEN excluded.name ELSE trends.name END"),
+                (
+                    "first_seen",
+                    "CASE WHEN excluded.first_seen < trends.first_seen THEN excluded.first_seen ELSE trends.first_seen END",
+                ),
+                (
+                    "last_seen",
+                    "CASE WHEN excluded.last_seen > trends.last_seen THEN excluded.last_seen ELSE trends.last_seen END",
+                ),
+            ]),
+            Upsert::Observations => {
+                ["volume", "rank", "run_id"].iter().map(|col| ((*col).to_owned(), excluded(col))).collect()
+            }
+            Upsert::Authors => author_updates(excluded),
+            Upsert::Posts => post_updates(),
+            Upsert::Links => Vec::new(),
+            Upsert::Scores => score_updates(),
+        }
+    }
+
+    /// The columns of the natural key: the first ones of the column list.
+    pub(crate) fn key_columns(self) -> usize {
+        self.key_names().count()
+    }
+
+    /// The names of the natural key's columns.
+    pub(crate) fn key_names(self) -> impl Iterator<Item = &'static str> {
+        columns(self.key())
+    }
+
+    /// The row id of a stored row by its natural key, bound as the first parameters of
+    /// a row (`mark` as in [`placeholders_with`]).
+    pub(crate) fn select_id(self, mark: char) -> String {
+        let condition = columns(self.key())
+            .enumerate()
+            .map(|(i, col)| format!("{col} = {mark}{}", i + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        format!("SELECT id FROM {} WHERE {condition}", self.table())
     }
 
     /// The insert of rows whose natural key is not stored yet, leaving alone those
@@ -153,17 +228,27 @@ impl Upsert {
     }
 }
 
-/// The `SET` list of the authors upsert, `new` naming the column of the new values:
+/// The new values of the authors upsert, `new` naming the column of the offered values:
 /// handle and followers move to those of the latest observation (ties go to the later
 /// record), `updated_at` only forward. Shared by the upsert and by the SQLite path's
 /// update of an author whose row id it knows.
-pub(crate) fn author_updates(new: impl Fn(&str) -> String) -> String {
+pub(crate) fn author_updates(new: impl Fn(&str) -> String) -> Vec<Update> {
     let (handle, followers, at) = (new("handle"), new("followers"), new("updated_at"));
-    format!(
-        "handle = CASE WHEN {at} >= authors.updated_at THEN COALESCE({handle}, authors.handle) ELSE authors.handle END, \
-         followers = CASE WHEN {at} >= authors.updated_at THEN COALESCE({followers}, authors.followers) ELSE authors.followers END, \
-         updated_at = CASE WHEN {at} > authors.updated_at THEN {at} ELSE authors.updated_at END"
-    )
+    vec![
+        (
+            "handle".to_owned(),
+            format!(
+                "CASE WHEN {at} >= authors.updated_at THEN COALESCE({handle}, authors.handle) ELSE authors.handle END"
+            ),
+        ),
+        (
+            "followers".to_owned(),
+            format!(
+                "CASE WHEN {at} >= authors.updated_at THEN COALESCE({followers}, authors.followers) ELSE authors.followers END"
+            ),
+        ),
+        ("updated_at".to_owned(), format!("CASE WHEN {at} > authors.updated_at THEN {at} ELSE authors.updated_at END")),
+    ]
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns, numbered with `mark`.

@@ -60,7 +60,7 @@ async fn loads_and_reloading_changes_nothing() {
     .concat();
     let (code, err) = etl(&url, input.clone(), dir.path(), &["--batch-size", "3"]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("loaded 4 observations"), "{err}");
+    assert!(err.contains("observations 4 new, 0 updated, 0 unchanged"), "{err}");
     let first = dump(&db).await;
     assert_eq!(
         first,
@@ -77,6 +77,7 @@ async fn loads_and_reloading_changes_nothing() {
     );
     let (code, err) = etl(&url, input, dir.path(), &[]);
     assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("observations 0 new, 0 updated, 4 unchanged"), "{err}");
     assert_eq!(dump(&db).await, first, "a second load must not change the content");
 }
 

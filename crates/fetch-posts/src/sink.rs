@@ -19,8 +19,16 @@ use chrono::Utc;
 use trendpipe_core::mongo::{self, Mongo, bson_types::Bson, bson_types::doc};
 use trendpipe_core::record::{Post, Record};
 
+/// What MongoDB did with a post, from its write results.
+enum Stored {
+    /// Inserted: the post was not stored yet.
+    New,
+    /// Replaced the stored document: the number MongoDB modified (0: identical).
+    Replaced(u64),
+}
+
 /// Stores one post: replaces the stored document of its (source, id), keeping the
-/// trends it was collected for before, or inserts it. True when it was new.
+/// trends it was collected for before, or inserts it.
 ///
 /// A read then a whole-document replace rather than one `$set`/`$addToSet` update:
 /// nx-27017 (the MongoDB-wire server of the tests) turns dates into strings when `$set`
@@ -28,7 +36,7 @@ use trendpipe_core::record::{Post, Record};
 /// readers filtering on `ingested_at`; a replace keeps them dates on every server.
 /// Two runs racing on one post may each miss the other's trend in `trends`; the
 /// `posts` document and its counts stay right.
-async fn upsert(mongo: &Mongo, post: Post, now: chrono::DateTime<Utc>) -> anyhow::Result<bool> {
+async fn upsert(mongo: &Mongo, post: Post, now: chrono::DateTime<Utc>) -> anyhow::Result<Stored> {
     let (source, id) = (post.source.clone(), post.id.clone());
     let trend = post.trend.clone();
     let mut document = mongo::to_document(&serde_json::to_value(Record::Post(post))?)?;
@@ -52,18 +60,22 @@ async fn upsert(mongo: &Mongo, post: Post, now: chrono::DateTime<Utc>) -> anyhow
         document.insert("trends", trends);
         match stored.and_then(|d| d.get("_id").cloned()) {
             Some(key) => {
-                posts.replace_one(doc! { "_id": key }, document.clone()).await.with_context(context)?;
-                return Ok(false);
+                let result = posts.replace_one(doc! { "_id": key }, document.clone()).await.with_context(context)?;
+                // Deleted since it was read (a `clean` run): store it again.
+                if result.matched_count == 0 {
+                    continue;
+                }
+                return Ok(Stored::Replaced(result.modified_count));
             }
             None => match posts.insert_one(document.clone()).await {
-                Ok(_) => return Ok(true),
+                Ok(_) => return Ok(Stored::New),
                 // Another writer stored it meanwhile: read it and replace it.
                 Err(e) if is_duplicate(&e) => continue,
                 Err(e) => return Err(anyhow::Error::new(e).context(context())),
             },
         }
     }
-    anyhow::bail!("{}: inserted by another writer and then not found", context())
+    anyhow::bail!("{}: stored or deleted by another writer at each try", context())
 }
 
 fn is_duplicate(e: &mongodb::error::Error) -> bool {
@@ -73,7 +85,7 @@ fn is_duplicate(e: &mongodb::error::Error) -> bool {
 /// The destination of a run's posts.
 pub enum Sink<'a, W: Write> {
     Ndjson { out: BufWriter<W>, seen: HashSet<(String, String)>, written: u64 },
-    Mongo { mongo: &'a Mongo, inserted: u64, updated: u64 },
+    Mongo { mongo: &'a Mongo, inserted: u64, updated: u64, unchanged: u64 },
 }
 
 impl<'a, W: Write> Sink<'a, W> {
@@ -82,7 +94,7 @@ impl<'a, W: Write> Sink<'a, W> {
     }
 
     pub fn mongo(mongo: &'a Mongo) -> Self {
-        Self::Mongo { mongo, inserted: 0, updated: 0 }
+        Self::Mongo { mongo, inserted: 0, updated: 0, unchanged: 0 }
     }
 
     /// Writes one page's posts and makes them durable (flushed, or acknowledged by
@@ -101,13 +113,13 @@ impl<'a, W: Write> Sink<'a, W> {
                 }
                 out.flush().context("writing to stdout")?;
             }
-            Sink::Mongo { mongo, inserted, updated } => {
+            Sink::Mongo { mongo, inserted, updated, unchanged } => {
                 let now = Utc::now();
                 for post in posts {
-                    if upsert(mongo, post, now).await? {
-                        *inserted += 1;
-                    } else {
-                        *updated += 1;
+                    match upsert(mongo, post, now).await? {
+                        Stored::New => *inserted += 1,
+                        Stored::Replaced(0) => *unchanged += 1,
+                        Stored::Replaced(n) => *updated += n,
                     }
                 }
             }
@@ -115,15 +127,17 @@ impl<'a, W: Write> Sink<'a, W> {
         Ok(())
     }
 
-    /// Flushes stdout; says what MongoDB holds now.
+    /// Flushes stdout; says what MongoDB did (the run ledger's `mongo_posts` counts).
     pub fn finish(self) -> anyhow::Result<String> {
         match self {
             Sink::Ndjson { mut out, written, .. } => {
                 out.flush().context("writing to stdout")?;
                 Ok(format!("{written} records written"))
             }
-            Sink::Mongo { inserted, updated, .. } => {
-                Ok(format!("MongoDB posts: {inserted} new, {updated} updated (counts and observed_at)"))
+            Sink::Mongo { inserted, updated, unchanged, .. } => {
+                let counts = serde_json::json!({"new": inserted, "updated": updated, "unchanged": unchanged});
+                trendpipe_core::ledger::counts("mongo_posts", counts);
+                Ok(format!("MongoDB posts: {inserted} new, {updated} updated, {unchanged} unchanged"))
             }
         }
     }

@@ -176,7 +176,10 @@ fn window_of(trend: &str, len: WindowLen, start: i64, mut rows: Vec<PostRow>) ->
 #[derive(Debug, Default)]
 struct Written {
     windows: u64,
+    /// Rows inserted into `influencer_scores`, as the database counted them.
     rows: u64,
+    /// Rows of the same windows deleted first (an earlier run's scores).
+    replaced: u64,
     largest: usize,
 }
 
@@ -189,10 +192,15 @@ pub async fn run(url: &str, plan: &Plan, mut sink: Option<Sink<impl std::io::Wri
     if let Some(sink) = sink {
         sink.finish()?;
     }
+    for (name, n) in [("windows", written.windows), ("rows_written", written.rows), ("rows_replaced", written.replaced)]
+    {
+        trendpipe_core::ledger::count(name, n);
+    }
     log::info!(
-        "{} trend windows scored, {} rows written to influencer_scores in {}; the largest window held {} posts",
+        "{} trend windows scored, {} rows written to influencer_scores ({} rows of earlier runs replaced) in {}; the largest window held {} posts",
         written.windows,
         written.rows,
+        written.replaced,
         redact(url),
         written.largest
     );
@@ -278,11 +286,12 @@ async fn finish_window(
     written.largest = written.largest.max(rows.len());
     let window = window_of(trend, len, start, rows);
     let scored = evaluate(&window, &plan.weights, &plan.model, notes);
-    save(sql, trend, len, start, &scored)
+    let (replaced, inserted) = save(sql, trend, len, start, &scored)
         .await
         .with_context(|| format!("writing the {} window of {trend} at {}", len.label(), time_of(start)))?;
     written.windows += 1;
-    written.rows += scored.len() as u64;
+    written.rows += inserted;
+    written.replaced += replaced;
     if let Some(sink) = sink {
         sink.window(&scored)?;
     }
@@ -292,8 +301,9 @@ async fn finish_window(
 /// Rows per INSERT: 24 values each, under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 1000;
 
-/// Replaces the rows of one (trend, window length, window start) in one transaction.
-async fn save(sql: &Sql, trend: &str, len: WindowLen, start: i64, rows: &[Row]) -> Result<(), sqlx::Error> {
+/// Replaces the rows of one (trend, window length, window start) in one transaction;
+/// returns the rows deleted and inserted, as the database counted them.
+async fn save(sql: &Sql, trend: &str, len: WindowLen, start: i64, rows: &[Row]) -> Result<(u64, u64), sqlx::Error> {
     const COLUMNS: &str = "INSERT INTO influencer_scores (author, trend_key, window_len, window_start, score, \
         posts, reposts, likes, followers, cascade_depth, source, rank, percentile, reposts_made, replies, \
         quotes, h_index, cascade_size, structural_virality, pagerank, model, computed_at) ";
@@ -302,7 +312,14 @@ async fn save(sql: &Sql, trend: &str, len: WindowLen, start: i64, rows: &[Row]) 
     macro_rules! replace {
         ($db:ty, $pool:expr, $start:expr, $now:expr) => {{
             let mut tx = $pool.begin().await?;
-            sqlx::query(DELETE).bind(trend).bind(len.label()).bind($start.clone()).execute(&mut *tx).await?;
+            let deleted = sqlx::query(DELETE)
+                .bind(trend)
+                .bind(len.label())
+                .bind($start.clone())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let mut inserted = 0;
             for chunk in rows.chunks(CHUNK) {
                 let mut qb: QueryBuilder<$db> = QueryBuilder::new(COLUMNS);
                 qb.push_values(chunk, |mut b, r| {
@@ -332,9 +349,10 @@ async fn save(sql: &Sql, trend: &str, len: WindowLen, start: i64, rows: &[Row]) 
                 });
                 // Each window has its own row count, so its own statement text: caching
                 // them (sqlx's default) kept hundreds of large prepared statements alive.
-                qb.build().persistent(false).execute(&mut *tx).await?;
+                inserted += qb.build().persistent(false).execute(&mut *tx).await?.rows_affected();
             }
-            tx.commit().await
+            tx.commit().await?;
+            Ok((deleted, inserted))
         }};
     }
     match sql {

@@ -173,6 +173,11 @@ async fn run_sql(args: &Args, db: &str, scorer: &Scorer) -> anyhow::Result<Statu
     database.close().await;
     let s = result?;
     let windows: Vec<String> = s.windows.iter().map(|(w, n)| format!("{n} {w} windows")).collect();
+    trendpipe_core::ledger::count("scored", s.scored);
+    trendpipe_core::ledger::count("without_text", s.without_text);
+    let rows: serde_json::Map<String, serde_json::Value> =
+        s.windows.iter().map(|(w, n)| (w.clone(), (*n).into())).collect();
+    trendpipe_core::ledger::counts("trend_sentiment", rows.into());
     log::info!(
         "scored {} posts ({} without text left unscored); trend_sentiment: {} in {}",
         s.scored,

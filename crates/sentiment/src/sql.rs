@@ -21,9 +21,10 @@ const CHUNK: i64 = 2000;
 /// What a run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
+    /// Rows inserted into `post_sentiment`.
     pub scored: u64,
     pub without_text: u64,
-    /// Rows of `trend_sentiment` per window length.
+    /// Rows of `trend_sentiment` per window length, as the database inserted them.
     pub windows: Vec<(String, u64)>,
 }
 
@@ -61,8 +62,9 @@ pub async fn run(sql: &Sql, scorer: &Scorer, windows: &[String]) -> anyhow::Resu
                 None => summary.without_text += 1,
             }
         }
-        summary.scored += scored.len() as u64;
-        save(sql, &scored).await.context("writing post_sentiment")?;
+        // The rows the database says it inserted: a post another run scored meanwhile
+        // is not counted twice.
+        summary.scored += save(sql, &scored).await.context("writing post_sentiment")?;
     }
     for window in windows {
         let seconds = window_seconds(window)
@@ -84,9 +86,10 @@ async fn unscored(sql: &Sql, after: i64) -> Result<Vec<Unscored>, sqlx::Error> {
     }
 }
 
-async fn save(sql: &Sql, scored: &[(i64, &str, crate::vader::Scores)]) -> Result<(), sqlx::Error> {
+/// Inserts the scores of a chunk; returns the rows inserted.
+async fn save(sql: &Sql, scored: &[(i64, &str, crate::vader::Scores)]) -> Result<u64, sqlx::Error> {
     if scored.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let now = Utc::now();
     macro_rules! insert {
@@ -105,8 +108,9 @@ async fn save(sql: &Sql, scored: &[(i64, &str, crate::vader::Scores)]) -> Result
                     .push_bind(now);
             });
             qb.push(" ON CONFLICT (post) DO NOTHING");
-            qb.build().execute(&mut *tx).await?;
-            tx.commit().await
+            let n = qb.build().execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(n)
         }};
     }
     match sql {
