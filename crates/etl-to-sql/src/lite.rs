@@ -250,7 +250,8 @@ fn load(
                     post.parent_id,
                     post.quote_of,
                     post.repost_of,
-                    post.conversation_id
+                    post.conversation_id,
+                    post.author.as_ref().and_then(|a| a.followers)
                 ];
                 let (row, change) = writer.write(&tx, values)?;
                 loaded.posts.count(change);

@@ -311,7 +311,8 @@ where
                         .bind(post.parent_id.clone())
                         .bind(post.quote_of.clone())
                         .bind(post.repost_of.clone())
-                        .bind(post.conversation_id.clone());
+                        .bind(post.conversation_id.clone())
+                        .bind(post.author.as_ref().and_then(|a| a.followers));
                 }
                 query
             });

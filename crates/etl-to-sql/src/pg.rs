@@ -126,7 +126,7 @@ const STAGING: &str = "\
     CREATE TEMP TABLE stage_posts (source text, post_id text, \
       author_id text, url text, text text, lang text, created_at timestamptz, at timestamptz, \
       reposts bigint, likes bigint, replies bigint, quotes bigint, parent_id text, quote_of text, \
-      repost_of text, conversation_id text, model text, compound double precision, pos double precision, neu double precision, neg double precision, \
+      repost_of text, conversation_id text, author_followers bigint, model text, compound double precision, pos double precision, neu double precision, neg double precision, \
       label text) ON COMMIT DELETE ROWS; \
     CREATE TEMP TABLE stage_links (source text, post_id text, \
       trend text) ON COMMIT DELETE ROWS";
@@ -403,7 +403,7 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
         let post = &p.post;
         let s = post.sentiment.as_ref();
         let m = &post.metrics;
-        rows.row(22)
+        rows.row(23)
             .text(Some(source))
             .text(Some(id))
             .text(post.author.as_ref().map(|a| a.id.as_str()))
@@ -420,6 +420,7 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
             .text(post.quote_of.as_deref())
             .text(post.repost_of.as_deref())
             .text(post.conversation_id.as_deref())
+            .int8(post.author.as_ref().and_then(|a| a.followers))
             .text(s.map(|s| s.model.as_str()))
             .float8(s.map(|s| s.compound))
             .float8(s.map(|s| s.pos))

@@ -9,7 +9,7 @@ use trendpipe_core::sql::POST_SENTIMENT_COLUMNS;
 
 /// The columns of `posts` as the upserts write them, in binding order.
 pub const POST_COLUMNS: &str = "source, post_id, author, url, text, lang, created_at, observed_at, \
-     reposts, likes, replies, quotes, parent_id, quote_of, repost_of, conversation_id";
+     reposts, likes, replies, quotes, parent_id, quote_of, repost_of, conversation_id, author_followers";
 
 /// The columns of `authors` as the upserts write them, in binding order.
 pub const AUTHOR_COLUMNS: &str = "source, author_id, handle, followers, updated_at";

@@ -1,4 +1,5 @@
-//! The links between posts (`repost_of`, `conversation_id`) loaded by `etl-to-sql`
+//! The links between posts (`repost_of`, `conversation_id`) and the follower count
+//! each post's author had (`author_followers`) loaded by `etl-to-sql`
 //! into SQLite and PostgreSQL, through the binary and through each load path, the
 //! latest observation of a post winning as for its other columns.
 
@@ -12,10 +13,11 @@ use trendpipe_etl_to_sql::batch::{Batch, TimedPost};
 use trendpipe_etl_to_sql::load::{Loader, load_generic};
 
 /// A repost of post `1`, in the thread of `c1`, as seen at `at`, with the links
-/// given (`None`: the field is left out of the record).
+/// given (`None`: the field is left out of the record); its author's follower count
+/// moves with the observation (ten times the likes).
 fn repost(id: &str, at: &str, repost_of: Option<&str>, conversation: Option<&str>, likes: i64) -> Value {
     let mut post = json!({"kind":"post","source":"x","id":id,"text":"RT @a: hello","lang":"en",
-        "created_at":"2026-11-22T00:00:00Z","author":{"id":"u1","handle":"a","followers":3},
+        "created_at":"2026-11-22T00:00:00Z","author":{"id":"u1","handle":"a","followers":likes * 10},
         "metrics":{"reposts":1,"likes":likes,"replies":0,"quotes":0},"parent_id":null,"quote_of":null,
         "trend":"bbb26","observed_at":at});
     if let Some(r) = repost_of {
@@ -50,10 +52,10 @@ fn second_load() -> String {
     ])
 }
 
-/// `post_id|repost_of|conversation_id|likes` of every post, in post order.
+/// `post_id|repost_of|conversation_id|likes|author_followers` of every post, in post order.
 async fn links(url: &str) -> Vec<String> {
     const Q: &str = "SELECT post_id || '|' || COALESCE(repost_of, '-') || '|' || COALESCE(conversation_id, '-') \
-                     || '|' || CAST(likes AS TEXT) FROM posts ORDER BY post_id";
+                     || '|' || CAST(likes AS TEXT) || '|' || CAST(author_followers AS TEXT) FROM posts ORDER BY post_id";
     let sql = Sql::open(url).await.unwrap();
     let rows = match &sql {
         Sql::Sqlite(pool) => sqlx::query_scalar(Q).fetch_all(pool).await.unwrap(),
@@ -79,8 +81,8 @@ fn etl(dir: &std::path::Path, db: &str, input: String) {
     assert!(stderr.contains("2 posts by 1 authors"), "{stderr}");
 }
 
-const EXPECTED_AFTER_FIRST: [&str; 2] = ["1|-|1|5", "2|1|1|5"];
-const EXPECTED_AFTER_SECOND: [&str; 2] = ["1|-|1|5", "2|1b|c2|9"];
+const EXPECTED_AFTER_FIRST: [&str; 2] = ["1|-|1|5|50", "2|1|1|5|50"];
+const EXPECTED_AFTER_SECOND: [&str; 2] = ["1|-|1|5|50", "2|1b|c2|9|90"];
 
 /// Loads both inputs with the binary, checking the rows after each.
 async fn loads_links_and_keeps_the_latest(db: &str) {

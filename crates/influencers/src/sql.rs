@@ -12,9 +12,12 @@
 //! posts in SQLite (largest window 26,683 posts) the run peaks at 63 MiB, the
 //! embedded engine's sorting included, where NDJSON mode holds all posts (488 MiB).
 //!
-//! Two things differ from NDJSON mode because the database keeps less: `followers`
-//! is the author's latest known count (`authors.followers`), not the largest seen in
-//! the window, and a post without an author is left out.
+//! `followers` is, as in NDJSON mode, the largest count seen in the window: the
+//! largest `posts.author_followers` (the count each post's latest observation
+//! carried) over the author's posts of the window, else, for rows loaded before
+//! that column existed, the author's latest known count (`authors.followers`).
+//! One thing differs because the database keeps less: a post without an author is
+//! left out.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -57,7 +60,7 @@ fn posts_query(epoch: &str) -> String {
     format!(
         "WITH w AS ( \
            SELECT p.source, p.post_id, p.author, p.parent_id, p.quote_of, p.repost_of, \
-                  p.reposts, p.likes, p.replies, p.quotes, \
+                  p.reposts, p.likes, p.replies, p.quotes, p.author_followers, \
                   ((({epoch}) - $5) / $4) * $4 + $5 AS bucket \
              FROM post_trends l JOIN posts p ON p.id = l.post \
             WHERE l.trend_key = $1 AND p.author IS NOT NULL AND {t} >= $2 AND {t} < $3), \
@@ -71,7 +74,8 @@ fn posts_query(epoch: &str) -> String {
                   ROW_NUMBER() OVER (PARTITION BY o.bucket, o.author, (o.repost_of IS NULL) \
                                      ORDER BY o.raw_own DESC) AS rn \
              FROM o) \
-         SELECT r.bucket, r.source, r.post_id, a.author_id, r.author, a.handle, a.followers, \
+         SELECT r.bucket, r.source, r.post_id, a.author_id, r.author, a.handle, \
+                COALESCE(MAX(r.author_followers) OVER aw, a.followers) AS followers, \
                 r.parent_id, r.quote_of, r.repost_of, \
                 CAST(COUNT(*) OVER aw AS BIGINT) AS n_posts, \
                 CAST(SUM(CASE WHEN r.repost_of IS NULL THEN 0 ELSE 1 END) OVER aw AS BIGINT) AS reposts_made, \

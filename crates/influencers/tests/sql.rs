@@ -26,7 +26,8 @@ fn posts() -> Vec<P> {
         let at = format!("2026-11-{:02}T{:02}:{:02}:00Z", 21 + minute / 1440, (minute / 60) % 24, minute % 60);
         let author = next(40);
         let mut p = P::new(&format!("{i}"), &format!("u{author:02}"), &at)
-            .followers((author * 37) as i64)
+            // Follower counts move from post to post: a window takes the largest.
+            .followers((author * 37 + i % 7) as i64)
             .metrics(next(20) as i64, next(100) as i64, next(5) as i64, next(3) as i64)
             .trends(&[trends[next(3) as usize]]);
         if next(5) == 0 {

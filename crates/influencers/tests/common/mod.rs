@@ -185,7 +185,8 @@ pub async fn load(url: &str, posts: &[P]) {
             for p in posts {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO posts (source, post_id, author, text, created_at, observed_at, reposts, likes, replies, \
-                     quotes, parent_id, quote_of, repost_of) VALUES ('x', $1, $2, 'text', $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     quotes, parent_id, quote_of, repost_of, author_followers) \
+                     VALUES ('x', $1, $2, 'text', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                      RETURNING id",
                 )
                 .bind(&p.id)
@@ -199,6 +200,7 @@ pub async fn load(url: &str, posts: &[P]) {
                 .bind(&p.parent)
                 .bind(&p.quote)
                 .bind(&p.repost)
+                .bind(p.followers)
                 .fetch_one(pool)
                 .await
                 .unwrap();
