@@ -9,6 +9,7 @@
 //! database's reason; the run goes on and exits 1.
 
 pub mod batch;
+pub mod extras;
 pub mod lite;
 pub mod load;
 pub mod pg;

@@ -253,6 +253,7 @@ fn load(
         loaded.authors = authors.len() as u64;
     }
 
+    crate::extras::write_lite(&tx, &batch.trends)?;
     if let Some((stream, at)) = &batch.watermark {
         tx.prepare_cached(&WATERMARK_SQL.replace('$', "?"))?.execute(params![
             stream,

@@ -357,6 +357,7 @@ async fn merge_trends(tx: &mut PgConnection, trends: &[Trend]) -> Result<Loaded,
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    crate::extras::write::<Postgres>(tx, trends).await?;
     Ok(loaded)
 }
 
