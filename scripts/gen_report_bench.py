@@ -52,11 +52,13 @@ WORDS = ("gol jogo time paredão show novo hoje melhor torcida final campeão fe
          "eleição voto música álbum filme série episódio promo desconto chuva").split()
 KINDS = ["Flamengo", "BBB", "Lula", "Rock", "iPhone", "Promo", "Chuva", "Tema"]
 
-con.executemany("INSERT INTO places (id, code, name) VALUES (?, ?, ?)",
+# OR IGNORE and the checks below: a run stopped after the observations (the long part)
+# completes the rest when run again.
+con.executemany("INSERT OR IGNORE INTO places (id, code, name) VALUES (?, ?, ?)",
                 [(p, f"woeid{p}", f"Place {p}") for p in range(1, args.places + 1)])
 end = start + dt.timedelta(days=args.days)
 con.executemany(
-    "INSERT INTO trends (id, source, key, name, first_seen, last_seen) VALUES (?, 'x', ?, ?, ?, ?)",
+    "INSERT OR IGNORE INTO trends (id, source, key, name, first_seen, last_seen) VALUES (?, 'x', ?, ?, ?, ?)",
     [(t, f"{KINDS[t % len(KINDS)].lower()} {t}", f"#{KINDS[t % len(KINDS)]}{t}", ts(start), ts(end))
      for t in range(1, args.trends + 1)])
 con.commit()
@@ -79,7 +81,8 @@ def observations():
 
 batch = []
 n = 0
-for row in observations():
+have_observations = con.execute("SELECT 1 FROM trend_observations LIMIT 1").fetchone() is not None
+for row in ([] if have_observations else observations()):
     batch.append(row)
     if len(batch) == 200_000:
         con.executemany(
@@ -94,7 +97,7 @@ con.executemany(
 con.commit()
 
 # Posts, sentiment, influencers and alerts for each day's five first slots.
-con.executemany("INSERT INTO authors (id, source, author_id, handle, followers, updated_at) VALUES (?, 'x', ?, ?, ?, ?)",
+con.executemany("INSERT OR IGNORE INTO authors (id, source, author_id, handle, followers, updated_at) VALUES (?, 'x', ?, ?, ?, ?)",
                 [(a, f"a{a}", f"user{a}", a * 13 % 100000, ts(start)) for a in range(1, 2001)])
 post_id = 0
 posts, links, sentiment, scores, alerts = [], [], [], [], []
@@ -121,7 +124,8 @@ con.executemany("INSERT INTO posts (id, source, post_id, author, text, lang, cre
 con.executemany("INSERT INTO post_trends (post, trend_key) VALUES (?, ?)", links)
 con.executemany("INSERT INTO trend_sentiment (trend_key, window_len, window_start, posts, mean_compound, share_positive, share_neutral, share_negative, label) VALUES (?, '1h', ?, ?, ?, ?, ?, ?, 'neutral')", sentiment)
 con.executemany("INSERT INTO influencer_scores (author, trend_key, window_len, window_start, score, posts, reposts, likes, followers, cascade_depth, rank, percentile) VALUES (?, ?, '24h', ?, ?, ?, ?, ?, ?, ?, ?, ?)", scores)
-con.executemany("INSERT INTO alerts (metric, direction, source, place, trend_key, at, value, baseline, score, posts, method, evidence) VALUES ('sentiment', 'down', 'x', 'woeid1', ?, ?, -0.4, 0.2, -4.0, 30, 'zscore', ?)", alerts)
+con.executemany("INSERT INTO alerts (metric, direction, source, place, trend_key, at, value, baseline, score, posts, method, evidence, raised_at) VALUES ('sentiment', 'down', 'x', 'woeid1', ?, ?, -0.4, 0.2, -4.0, 30, 'zscore', ?, ?)",
+                [(key, at, evidence, at) for key, at, evidence in alerts])
 con.commit()
 total = con.execute("SELECT COUNT(*) FROM trend_observations").fetchone()[0]
 print(f"gen_report_bench: {total} observations, {post_id} posts", flush=True)

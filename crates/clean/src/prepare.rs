@@ -409,6 +409,9 @@ pub fn duplicate_reason(caches: &mut Caches, out: &TrendOut, text: Option<&str>)
 pub struct LineTrend<'a> {
     kind: Option<Field<'a>>,
     pub fields: TrendFields<'a>,
+    /// A kept field the fast path does not write (`category`, `news`): the record
+    /// then goes the `Value` way, which keeps every field of the contract.
+    more: bool,
 }
 
 impl LineTrend<'_> {
@@ -423,7 +426,8 @@ impl LineTrend<'_> {
             Some(Place::Object { id, name, .. }) => count(id) && text(name),
             _ => false,
         };
-        matches!(&self.kind, Some(Field::Text(k)) if k == "trend")
+        !self.more
+            && matches!(&self.kind, Some(Field::Text(k)) if k == "trend")
             && [&t.source, &t.name, &t.key, &t.observed_at, &t.run_id, &t.volume_scope].into_iter().all(text)
             && count(&t.volume)
             && count(&t.rank)
@@ -571,6 +575,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for LineTrend<'a> {
                         "volume" => t.volume = Some(m.next_value()?),
                         "rank" => t.rank = Some(m.next_value()?),
                         "place" => t.place = Some(m.next_value::<PlaceOf<'de>>()?.0),
+                        "category" | "news" => {
+                            m.next_value::<IgnoredAny>()?;
+                            line.more = true;
+                        }
                         _ => {
                             m.next_value::<IgnoredAny>()?;
                             t.extra = true;

@@ -72,8 +72,21 @@ pub const NULL_VOLUME: &str = "volume: null (the provider gave no count)";
 
 /// The fields of a clean trend (docs/ARCHITECTURE.md, "Records", plus `volume_scope`
 /// that `clean` adds). Anything else is a provider field no stage reads.
-pub const TREND_FIELDS: [&str; 10] =
-    ["kind", "source", "place", "name", "key", "volume", "rank", "observed_at", "run_id", "volume_scope"];
+pub const TREND_FIELDS: [&str; 12] = [
+    "kind",
+    "source",
+    "place",
+    "name",
+    "key",
+    "volume",
+    "rank",
+    "observed_at",
+    "run_id",
+    "volume_scope",
+    // Read by etl-to-sql into `trends.category` and `trend_news`.
+    "category",
+    "news",
+];
 /// The fields of a clean post, `sentiment` included (a later stage's addition that a
 /// re-clean must keep).
 pub const POST_FIELDS: [&str; 18] = [

@@ -38,9 +38,12 @@ where
             return ExitCode::from(code);
         }
     };
-    // Only tools that flatten `SummaryArgs` have the flag.
-    let summary_json =
-        matches.try_get_one::<SummaryFormat>("summary").ok().flatten().is_some_and(|f| *f == SummaryFormat::Json);
+    // Only tools that flatten `SummaryArgs` have the flag, at the top or in the
+    // subcommand that ran (`report top --summary json`).
+    let summary_json = [Some(&matches), matches.subcommand().map(|(_, m)| m)]
+        .into_iter()
+        .flatten()
+        .any(|m| m.try_get_one::<SummaryFormat>("summary").ok().flatten().is_some_and(|f| *f == SummaryFormat::Json));
     init_logging(tool);
     ledger::start(tool, &version, std::env::args().collect());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -13,6 +13,7 @@
 //! and how many distinct trends, places, posts and authors the run touched.
 
 pub mod batch;
+pub mod extras;
 pub mod lite;
 pub mod load;
 pub mod pg;

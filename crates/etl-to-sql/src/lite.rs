@@ -292,6 +292,7 @@ fn load(
         }
     }
 
+    crate::extras::write_lite(&tx, &batch.trends)?;
     if let Some((stream, at)) = &batch.watermark {
         tx.prepare_cached(&WATERMARK_SQL.replace('$', "?"))?.execute(params![
             stream,

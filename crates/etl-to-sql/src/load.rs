@@ -378,6 +378,7 @@ where
         }
     }
 
+    crate::extras::write::<DB>(&mut *conn, &batch.trends).await?;
     if let Some((stream, at)) = &batch.watermark {
         sqlx::query::<DB>(WATERMARK_SQL).bind(stream.clone()).bind(*at).bind(Utc::now()).execute(&mut *conn).await?;
     }

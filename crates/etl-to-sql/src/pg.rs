@@ -303,13 +303,13 @@ async fn hash_joins(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
 }
 
 /// Merges trend observations (with their places and trends).
-async fn merge_trends(tx: &mut PgConnection, trends: &[Trend]) -> Result<Loaded, sqlx::Error> {
+async fn merge_trends(tx: &mut PgConnection, records: &[Trend]) -> Result<Loaded, sqlx::Error> {
     let mut loaded = Loaded::default();
-    if trends.is_empty() {
+    if records.is_empty() {
         return Ok(loaded);
     }
-    let mut rows = Rows::with_capacity(trends.len() * 120);
-    for (seq, t) in trends.iter().enumerate() {
+    let mut rows = Rows::with_capacity(records.len() * 120);
+    for (seq, t) in records.iter().enumerate() {
         rows.row(10)
             .int8(i64::try_from(seq).ok())
             .text(Some(&t.source))
@@ -368,6 +368,7 @@ async fn merge_trends(tx: &mut PgConnection, trends: &[Trend]) -> Result<Loaded,
         "SELECT count(*) FROM (SELECT DISTINCT source, key, place_code, observed_at FROM stage_trends) d",
     )
     .await?;
+    crate::extras::write::<Postgres>(tx, records).await?;
     Ok(loaded)
 }
 

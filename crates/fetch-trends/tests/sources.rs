@@ -275,7 +275,9 @@ async fn bluesky_topics_without_counts() {
     assert_eq!(r[1]["description"], "Big Brother Brasil & fans");
     assert_eq!(r[1]["display_name"], "#BBB26");
     assert_eq!(r[2]["link"], "/search?q=Lions%20vs%20Bears");
-    assert!(r[2].get("category").is_none(), "unknown keys are not copied");
+    // The provider's own category is kept; other unknown keys are not copied.
+    assert_eq!(r[2]["category"], "sports");
+    assert!(r.iter().all(|t| t.get("$type").is_none() && t.get("suggested").is_none()));
     assert_fetch_time(&run);
     assert!(run.stderr.contains("2 suggested topics left out"), "{}", run.stderr);
     assert!(run.stderr.contains("bluesky place global: 3 trends, 0 with a volume"), "{}", run.stderr);

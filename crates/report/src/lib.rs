@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono_tz::Tz;
 use clap::{Parser, Subcommand, ValueEnum};
-use trendpipe_core::args::{ConfigArgs, DbArgs, WindowArgs};
+use trendpipe_core::args::{ConfigArgs, DbArgs, SummaryArgs, WindowArgs};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::sql::Sql;
 
@@ -85,6 +85,9 @@ pub struct HealthArgs {
     /// Output format: `table` for people, `json` for monitors.
     #[arg(long, value_enum, default_value_t = HealthFormat::Table)]
     pub format: HealthFormat,
+
+    #[command(flatten)]
+    pub summary: SummaryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,6 +157,15 @@ pub struct Options {
     /// A folder for one file per section (csv) or per chart (png).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// A source and place whose newest observation is older than this (30m, 2h, 1d…)
+    /// is flagged stale in the health section of the whole report's HTML page and of
+    /// `report serve`'s `/`, and makes the served `/healthz` answer 503.
+    #[arg(long, value_name = "AGE", default_value = "2h", value_parser = parse_age)]
+    pub stale_after: chrono::Duration,
+
+    #[command(flatten)]
+    pub summary: SummaryArgs,
 }
 
 /// `report serve`.
@@ -165,11 +177,6 @@ pub struct ServeArgs {
     /// The address to listen on; keep it on loopback unless a proxy guards it.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-
-    /// `/healthz` answers 503 when a source and place's newest observation is older
-    /// than this (30m, 2h, 1d…).
-    #[arg(long, value_name = "AGE", default_value = "2h", value_parser = parse_age)]
-    pub stale_after: chrono::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -223,7 +230,15 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     let sql = Sql::connect(&url).await?;
     let result = async {
         let scope = resolve(&sql, &options).await?;
-        report::build(&sql, &scope, &sections, &rules, true).await
+        let mut report = report::build(&sql, &scope, &sections, &rules, true).await?;
+        // The whole report's page carries the health section, as `report serve`'s `/`.
+        if format == Format::Html && sections.len() == Section::ALL.len() {
+            match health::read(&sql, chrono::Utc::now(), options.stale_after).await {
+                Ok(h) => report.health = Some(h),
+                Err(e) => log::warn!("the health section is left out: {e:#}"),
+            }
+        }
+        anyhow::Ok(report)
     }
     .await;
     sql.close().await;

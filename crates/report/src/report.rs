@@ -240,6 +240,10 @@ pub struct Report {
     pub influencers: Option<Vec<Leaderboard>>,
     pub heatmap: Option<Heatmaps>,
     pub categories: Option<Categories>,
+    /// The pipeline's health, shown by the HTML page of the whole report (filled by
+    /// the caller: `report` reads it once, `report serve` keeps a recent copy).
+    #[serde(skip)]
+    pub health: Option<crate::health::Health>,
 }
 
 /// How many accounts a trend's leaderboard lists.
@@ -391,6 +395,7 @@ pub async fn build(
         influencers,
         heatmap,
         categories: cats,
+        health: None,
     })
 }
 

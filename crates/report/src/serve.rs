@@ -3,7 +3,9 @@
 //! Routes: `/` the report (the last 24 hours ending at the latest observation by
 //! default; `since`, `until`, `hours`, `place`, `source`, `trend`, `tz`, `top` as query
 //! parameters), `/trend/{key}` one trend's page, `/api/report` and `/api/trend/{key}`
-//! the same data as JSON, `/healthz` (200 `ok` when the database answers).
+//! the same data as JSON, `/healthz` (200 `ok` when the database answers and the data
+//! is fresh, else 503), `/health` and `/api/health` the health view. `/` ends with the
+//! health section, from a copy read again every minute.
 //!
 //! Connections are opened read-only (SQLite `mode=ro`, PostgreSQL
 //! `default_transaction_read_only`), so categories are computed in memory and not
@@ -28,6 +30,7 @@ use trendpipe_core::redact::redact;
 use trendpipe_core::sql::Sql;
 
 use crate::categories::Rules;
+use crate::health::Health;
 use crate::render::html::{self, Served};
 use crate::report::{self, Report, Section};
 use crate::scope::{Scope, parse_tz};
@@ -38,7 +41,14 @@ struct App {
     rules: Rules,
     defaults: Options,
     stale_after: chrono::Duration,
+    /// The health section of `/`, read again every [`HEALTH_EVERY`] by a task of its
+    /// own: the newest observation of every source and place is a pass over the whole
+    /// observations table, too slow to repeat per page on a year of history.
+    health: tokio::sync::RwLock<Option<Health>>,
 }
+
+/// How often the health section of `/` is read again.
+const HEALTH_EVERY: Duration = Duration::from_secs(60);
 
 /// The query parameters of `/` and `/trend/{key}`; all optional.
 #[derive(Debug, Default, Deserialize)]
@@ -60,7 +70,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Status> {
     let config = o.config.load()?;
     let url = o.db.url(&config)?;
     let sql = open_read_only(&url)?;
-    let app = Arc::new(App { sql: sql.clone(), rules, defaults: o.clone(), stale_after: args.stale_after });
+    let health = tokio::sync::RwLock::new(None);
+    let app = Arc::new(App { sql: sql.clone(), rules, defaults: o.clone(), stale_after: o.stale_after, health });
+    let refresher = tokio::spawn({
+        let app = app.clone();
+        async move {
+            loop {
+                refresh_health(&app).await;
+                tokio::time::sleep(HEALTH_EVERY).await;
+            }
+        }
+    });
     let router = Router::new()
         .route("/", get(index))
         .route("/trend/{key}", get(trend_page))
@@ -74,7 +94,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Status> {
         .await
         .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", args.addr)))?;
     log::info!("serving {} on http://{}/", redact(&url), listener.local_addr().context("reading the address")?);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.context("serving HTTP")?;
+    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.context("serving HTTP");
+    refresher.abort();
+    served?;
     sql.close().await;
     log::info!("stopped");
     Ok(Status::ok())
@@ -286,9 +308,31 @@ fn served(p: &Params) -> Served {
     }
 }
 
+/// Reads the health view into the app's copy; `None` (with a warning) when the
+/// database does not answer.
+async fn refresh_health(app: &App) -> Option<Health> {
+    match crate::health::read(&app.sql, chrono::Utc::now(), app.stale_after).await {
+        Ok(h) => {
+            *app.health.write().await = Some(h.clone());
+            Some(h)
+        }
+        Err(e) => {
+            log::warn!("health: {}", redact(&format!("{e:#}")));
+            None
+        }
+    }
+}
+
 async fn page(app: &App, p: Params, trend: Option<&str>) -> Response {
     match build(app, &p, trend).await {
-        Ok(report) => {
+        Ok(mut report) => {
+            if trend.is_none() {
+                let copy = app.health.read().await.clone();
+                report.health = match copy {
+                    Some(h) => Some(h),
+                    None => refresh_health(app).await,
+                };
+            }
             let s = served(&p);
             match html::page(&report, Some(&s)) {
                 Ok(body) => html_response(StatusCode::OK, body, &s.nonce),

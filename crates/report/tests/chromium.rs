@@ -162,3 +162,78 @@ fn served_pages_in_chromium_keep_to_their_content_security_policy() {
     screenshots("trend", &trend, &shots);
     assert_eq!(server.stop(), Some(0));
 }
+
+/// The text of the health section's state line.
+fn health_state(dom: &str) -> String {
+    let start = dom.find("id=\"health-state\"").expect("a health section");
+    let p = dom[start..].split_once('>').unwrap().1;
+    strip_tags(&p[..p.find("</p>").unwrap()])
+}
+
+/// A failed run whose error quotes a hostile provider answer, and a load that
+/// rejected records, in the fixture's run ledger.
+async fn ledger(url: &str) {
+    let sql = trendpipe_core::sql::Sql::connect(url).await.unwrap();
+    let trendpipe_core::sql::Sql::Sqlite(pool) = &sql else { panic!("a SQLite fixture") };
+    let insert = "INSERT INTO runs (run_id, stage, version, host, args, started_at, finished_at, status, exit_code, \
+                  counts, error, details) VALUES (?1, ?2, '0.1.0', 'h', '[]', ?3, ?3, ?4, ?5, ?6, ?7, '{}')";
+    for (id, stage, at, status, code, counts, error) in [
+        ("r1", "fetch-trends", "2026-11-22T02:00:00Z", "failed", 2, "{}", Some(format!("HTTP 500: {XSS_NAME}"))),
+        ("r2", "etl-to-sql", "2026-11-22T03:00:00Z", "partial", 1, r#"{"read":10,"rejected":3}"#, None),
+    ] {
+        sqlx::query(insert)
+            .bind(id)
+            .bind(stage)
+            .bind(at)
+            .bind(status)
+            .bind(code)
+            .bind(counts)
+            .bind(error)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    sql.close().await;
+}
+
+#[test]
+#[ignore = "needs chromium: run by scripts/test.sh"]
+fn health_section_of_the_page_and_of_the_served_report_shows_the_ledger_and_freshness_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = rt().block_on(async {
+        let url = sqlite_fixture(dir.path()).await;
+        ledger(&url).await;
+        url
+    });
+    // The file: the fixture's observations are days old, stale after the default 2 h.
+    let (code, _, err) = report(dir.path(), &["--db", &url, "--format", "html", "-o", "report.html"]);
+    assert_eq!(code, Some(0), "{err}");
+    let page = format!("file://{}", dir.path().join("report.html").display());
+    let (dom, stderr) = headless(&page, &["--dump-dom"]);
+    check_dom(&dom, &stderr, 10);
+    assert!(health_state(&dom).starts_with("Data STALE at "), "{}", health_state(&dom));
+    let stages = column(&dom, "health-stages", 0);
+    assert!(stages.contains(&"fetch-trends".to_owned()) && stages.contains(&"etl-to-sql".to_owned()), "{stages:?}");
+    let fetch = stages.iter().position(|s| s == "fetch-trends").unwrap();
+    assert_eq!(column(&dom, "health-stages", 1)[fetch], "never");
+    assert_eq!(column(&dom, "health-stages", 3)[fetch], "2026-11-22T02:00:00Z");
+    // The hostile error is shown as text (check_dom made sure no img element exists).
+    assert_eq!(column(&dom, "health-stages", 4)[fetch], format!("HTTP 500: {XSS_NAME}"));
+    assert_eq!(column(&dom, "health-freshness", 0), ["x", "x"]);
+    assert_eq!(column(&dom, "health-freshness", 1), ["23424768", "455827"]);
+    assert!(column(&dom, "health-freshness", 4).iter().all(|s| s == "STALE"));
+    assert_eq!(column(&dom, "health-rejected", 0), ["2026-11-22"]);
+    assert_eq!(column(&dom, "health-rejected", 2), ["3"]);
+
+    // Served: the same section on `/` (here with a limit the fixture meets), not on a
+    // trend's page.
+    let server = Server::start(&url);
+    let (dom, stderr) = headless(&format!("{}/", server.base), &["--dump-dom"]);
+    check_dom(&dom, &stderr, 10);
+    assert!(health_state(&dom).starts_with("Data fresh at "), "{}", health_state(&dom));
+    assert!(column(&dom, "health-freshness", 4).iter().all(|s| s == "fresh"));
+    assert_eq!(column(&dom, "health-stages", 4)[fetch], format!("HTTP 500: {XSS_NAME}"));
+    let (dom, _) = headless(&format!("{}/trend/bbb26", server.base), &["--dump-dom"]);
+    assert!(!dom.contains("id=\"health\""), "a trend's page has no health section");
+    assert_eq!(server.stop(), Some(0));
+}

@@ -374,3 +374,28 @@ fn a_database_without_the_alerts_table_still_gives_every_other_section() {
     assert!(out.contains("No data for alerts"), "{out}");
     assert!(out.contains("#BBB26"), "{out}");
 }
+
+#[test]
+fn summary_json_prints_the_ledger_entry_of_the_whole_report_and_of_a_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = rt().block_on(sqlite_fixture(dir.path()));
+    for args in [&["--summary", "json", "--format", "json"][..], &["top", "--summary", "json", "--format", "json"][..]]
+    {
+        let mut all = vec!["--db", url.as_str()];
+        if args[0] == "top" {
+            all.insert(0, "top");
+            all.extend(&args[1..]);
+        } else {
+            all.extend(args);
+        }
+        let (code, out, err) = report(dir.path(), &all);
+        assert_eq!(code, Some(0), "{err}");
+        check_top10(&serde_json::from_str(&out).unwrap());
+        let last = err.lines().last().unwrap_or_default();
+        let entry: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: the last stderr line {last:?}"));
+        assert_eq!(entry["stage"], "report", "{entry}");
+        assert_eq!(entry["status"], "ok", "{entry}");
+        assert_eq!(entry["exit_code"], 0, "{entry}");
+        assert!(entry["args"].as_array().unwrap().iter().any(|a| a == "--summary"), "{entry}");
+    }
+}

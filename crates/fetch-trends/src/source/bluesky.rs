@@ -7,7 +7,10 @@
 //!
 //! There are no counts at all: every record has `volume: null`. `topics` become the
 //! trends, in order (rank 1 first); `name` is `topic` (always present and stable
-//! between snapshots), `display_name`, `description` and `link` are kept. `suggested`
+//! between snapshots), `display_name`, `description` and `link` are kept, and so is
+//! `category` when a topic carries one (the lexicon's newer `trendView` has it, and
+//! the AppView adds it to topics it has classified): it is the provider's own category
+//! that the report prefers to its keyword rules. `suggested`
 //! is skipped: it is Bluesky's list of topics to explore, not of topics trending now,
 //! and mixing it in would put editorial picks into the top-N; [`parse`] returns how
 //! many there were so the run can say so. The API gives no observation time: the
@@ -107,7 +110,9 @@ fn item(i: usize, topic: &Value) -> Result<Item, ShapeError> {
         None => return Err(ShapeError::new(field("topic"), "missing")),
     };
     let mut extra = Map::new();
-    for (from, to) in [("displayName", "display_name"), ("description", "description"), ("link", "link")] {
+    for (from, to) in
+        [("displayName", "display_name"), ("description", "description"), ("link", "link"), ("category", "category")]
+    {
         match obj.get(from) {
             Some(Value::String(s)) if !s.is_empty() => {
                 extra.insert(to.into(), s.as_str().into());

@@ -11,6 +11,7 @@ use chrono::Utc;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::charts;
+use crate::health::{Health, age};
 use crate::render::tables;
 use crate::report::{CLOUD_SIZE, Report, Section};
 
@@ -39,6 +40,15 @@ pub struct SectionView {
     pub charts: Vec<Chart>,
 }
 
+/// The pipeline's health as the page shows it: a state line and up to three tables
+/// (stages, freshness per source and place, rejected records per day).
+pub struct HealthView {
+    pub stale: bool,
+    pub state: String,
+    pub notes: Vec<String>,
+    pub tables: Vec<(String, TableView)>,
+}
+
 /// How a served page links and what its form holds.
 pub struct Served {
     pub nonce: String,
@@ -56,6 +66,7 @@ struct Page<'a> {
     generated_at: String,
     served: Option<&'a Served>,
     nonce: String,
+    health: Option<HealthView>,
 }
 
 fn numeric(s: &str) -> bool {
@@ -147,6 +158,73 @@ fn charts_of(report: &Report, s: Section) -> Vec<Chart> {
     out
 }
 
+fn table(id: &str, headers: &[&str], rows: Vec<Vec<String>>) -> TableView {
+    TableView {
+        id: id.to_owned(),
+        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|text| Cell { num: numeric(&text), text, href: None }).collect())
+            .collect(),
+    }
+}
+
+/// The health section: the same data as `report health`, every string escaped by the
+/// template like the rest of the page (stage errors can quote provider answers).
+pub fn health_view(h: &Health) -> HealthView {
+    let time = |t: &chrono::DateTime<Utc>| trendpipe_core::record::format_time(t);
+    let state = format!(
+        "Data {} at {} (a source and place is stale when its newest observation is older than {}).",
+        if h.stale { "STALE" } else { "fresh" },
+        time(&h.at),
+        age(h.stale_after_s)
+    );
+    let mut notes = Vec::new();
+    let mut tables = Vec::new();
+    if h.stages.is_empty() {
+        notes.push("No run recorded in the last 30 days.".to_owned());
+    } else {
+        let rows = h
+            .stages
+            .iter()
+            .map(|s| {
+                vec![
+                    s.stage.clone(),
+                    s.last_ok.as_ref().map(time).unwrap_or_else(|| "never".into()),
+                    s.last_ok_age_s.map(age).unwrap_or_default(),
+                    s.last_failure.as_ref().map(time).unwrap_or_default(),
+                    s.last_error.clone().unwrap_or_default(),
+                    s.last_unfinished.as_ref().map(|t| format!("started {}", time(t))).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        let headers = ["stage", "last success", "age", "last failure", "error", "unfinished run"];
+        tables.push(("Stages".to_owned(), table("health-stages", &headers, rows)));
+    }
+    if h.freshness.is_empty() {
+        notes.push("No observation in the database: nothing has been collected.".to_owned());
+    } else {
+        let rows = h
+            .freshness
+            .iter()
+            .map(|f| {
+                let state = if f.stale { "STALE" } else { "fresh" };
+                vec![f.source.clone(), f.place.clone(), time(&f.newest), age(f.age_s), state.to_owned()]
+            })
+            .collect();
+        let headers = ["source", "place", "newest observation", "age", "state"];
+        tables.push(("Freshness".to_owned(), table("health-freshness", &headers, rows)));
+    }
+    if !h.rejected.is_empty() {
+        let rows = h.rejected.iter().map(|r| vec![r.day.clone(), r.stage.clone(), r.rejected.to_string()]).collect();
+        tables.push((
+            "Rejected records per day".to_owned(),
+            table("health-rejected", &["day", "stage", "rejected"], rows),
+        ));
+    }
+    HealthView { stale: h.stale, state, notes, tables }
+}
+
 /// The page of a report; `served` adds the nonce, trend links and the filter form.
 pub fn page(report: &Report, served: Option<&Served>) -> anyhow::Result<String> {
     let title = match &report.scope.trend {
@@ -163,6 +241,7 @@ pub fn page(report: &Report, served: Option<&Served>) -> anyhow::Result<String> 
         generated_at: trendpipe_core::record::format_time(&Utc::now()),
         served,
         nonce: served.map(|s| s.nonce.clone()).unwrap_or_default(),
+        health: report.health.as_ref().map(health_view),
     };
     Ok(page.render()?)
 }
