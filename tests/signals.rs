@@ -1,0 +1,480 @@
+//! SIGTERM and SIGKILL at seeded points of a run, and runs of a stage at once.
+//!
+//! Every stage that writes SQL or MongoDB is stopped part-way — the point is a
+//! fraction of an uninterrupted run's length drawn from a seed, so a seed always
+//! stops at the same stage of the work — then run again: the store must end exactly
+//! as after the uninterrupted run (nothing lost, nothing doubled). A SIGTERM must end
+//! the run itself: exit 143, the summary on stderr and the ledger entry `interrupted`.
+//! Two runs started together take turns on the stage's database lock and end with
+//! the database one run makes.
+
+// Tests fail by panicking; the lints against it guard library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use trendpipe_core::sql::Sql;
+use trendpipe_pipeline_tests::{bin, fresh_postgres, mongo_uri, postgres_url, unique};
+
+/// The seeds of the stop points; even ones send SIGTERM, odd ones SIGKILL.
+const SEEDS: [u64; 4] = [11, 12, 13, 14];
+
+/// Where in a run a seed stops it: a fraction between 0.15 and 0.85 of its length.
+fn fraction(seed: u64) -> f64 {
+    // splitmix64's finaliser: a fixed, well-spread map from seed to point.
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    0.15 + 0.7 * ((z % 10_000) as f64 / 10_000.0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Term,
+    Kill,
+}
+
+impl Stop {
+    fn of(seed: u64) -> Self {
+        if seed % 2 == 0 { Stop::Term } else { Stop::Kill }
+    }
+}
+
+/// How a stopped run ended.
+struct Stopped {
+    /// Whether the signal was sent while the run was still going.
+    signalled: bool,
+    code: Option<i32>,
+    stderr: String,
+}
+
+/// Spawns `cmd`, sends `stop` after `after` (unless it ended before) and waits.
+fn run_and_stop(mut cmd: Command, after: Duration, stop: Stop) -> Stopped {
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        err.read_to_string(&mut text).unwrap();
+        text
+    });
+    let started = Instant::now();
+    while started.elapsed() < after && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let signalled = child.try_wait().unwrap().is_none();
+    if signalled {
+        match stop {
+            Stop::Term => {
+                let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+                assert!(sent.success());
+            }
+            Stop::Kill => child.kill().unwrap(),
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the run did not end within 60 s of {stop:?}: {}", reader.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Stopped { signalled, code: status.code(), stderr: reader.join().unwrap() }
+}
+
+/// A command for a stage binary with nothing of the test's environment leaking in.
+fn stage(name: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(bin(name));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("MONGODB_URI")
+        .env_remove("DATABASE_URL")
+        .env_remove("TRENDPIPE_CONFIG")
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir)
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn with_stdin(mut cmd: Command, input: &Path) -> Command {
+    cmd.stdin(Stdio::from(std::fs::File::open(input).unwrap()));
+    cmd
+}
+
+/// Trend observations with a daily rhythm and a surge now and then, and posts with
+/// authors, engagement, replies and English texts of both moods, as NDJSON.
+fn generate(snapshots: usize, places: usize, trends: usize, posts: usize) -> String {
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap().to_utc();
+    let time = |secs: i64| trendpipe_core::record::format_time(&(base + chrono::Duration::seconds(secs)));
+    let mut out = String::new();
+    for s in 0..snapshots {
+        for p in 0..places {
+            for k in 0..trends {
+                let surge = if (s + 7 * k) % 97 == 0 { 25 } else { 1 };
+                let volume = (1000 + (s % 48) * 20 + k * 3 + p) * surge;
+                let line = serde_json::json!({"kind":"trend","source":"x","place":{"id":format!("{}", 100 + p)},
+                    "name":format!("Topic{k}"),"key":format!("topic{k}"),"volume":volume,"rank":k + 1,
+                    "observed_at":time(s as i64 * 1800)});
+                out.push_str(&format!("{line}\n"));
+            }
+        }
+    }
+    let texts = [
+        "What a wonderful day, I love this!",
+        "This is terrible and I hate it.",
+        "Not bad at all, pretty good actually",
+        "Worst news ever, so sad :(",
+        "ok",
+    ];
+    for i in 0..posts {
+        let created = i as i64 * 60;
+        let mood = if (i / 600) % 5 == 3 { 1 } else { i % texts.len() };
+        let line = serde_json::json!({"kind":"post","source":"x","id":format!("{}", 500_000 + i),
+            "text":texts[mood],"lang":"en","created_at":time(created),"observed_at":time(created + 3600),
+            "author":{"id":format!("{}", i % 300),"handle":format!("user{}", i % 300),"followers":(i % 300) * 17},
+            "metrics":{"reposts":i % 7,"likes":i % 50,"replies":i % 3,"quotes":0},
+            "parent_id":if i % 5 == 0 && i > 0 { serde_json::json!(format!("{}", 500_000 + i - 1)) } else { serde_json::Value::Null },
+            "trend":format!("topic{}", i % trends)});
+        out.push_str(&format!("{line}\n"));
+    }
+    out
+}
+
+/// Rows of `queries` (each selecting one text column), sorted, for comparing stores.
+async fn dump(url: &str, queries: &[&str]) -> Vec<String> {
+    let sql = Sql::open(url).await.unwrap();
+    let mut rows = Vec::new();
+    for q in queries {
+        let got: Vec<String> = match &sql {
+            Sql::Sqlite(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
+            Sql::Postgres(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
+        };
+        rows.extend(got);
+    }
+    sql.close().await;
+    rows.sort();
+    rows
+}
+
+async fn scalar(url: &str, q: &str) -> i64 {
+    dump(url, &[&format!("SELECT CAST(({q}) AS TEXT)")]).await[0].parse().unwrap()
+}
+
+/// What `etl-to-sql` loads.
+const LOADED: &[&str] = &[
+    "SELECT p.code || '|' || t.key || '|' || CAST(o.observed_at AS TEXT) || '|' || CAST(o.volume AS TEXT) || '|' || \
+     CAST(o.rank AS TEXT) FROM trend_observations o JOIN trends t ON t.id = o.trend_id JOIN places p ON p.id = o.place_id",
+    "SELECT source || '|' || key || '|' || name || '|' || CAST(first_seen AS TEXT) || '|' || CAST(last_seen AS TEXT) FROM trends",
+    "SELECT p.post_id || '|' || a.author_id || '|' || p.text || '|' || CAST(p.likes AS TEXT) || '|' || \
+     COALESCE(p.parent_id, '-') || '|' || CAST(p.observed_at AS TEXT) FROM posts p JOIN authors a ON a.id = p.author",
+    "SELECT source || '|' || author_id || '|' || handle || '|' || CAST(followers AS TEXT) FROM authors",
+    "SELECT p.post_id || '|' || l.trend_key FROM post_trends l JOIN posts p ON p.id = l.post",
+];
+
+/// What `sentiment --db` writes.
+const SCORED: &[&str] = &[
+    "SELECT p.post_id || '|' || s.model || '|' || CAST(s.compound AS TEXT) || '|' || s.label \
+     FROM post_sentiment s JOIN posts p ON p.id = s.post",
+    "SELECT trend_key || '|' || window_len || '|' || CAST(window_start AS TEXT) || '|' || CAST(posts AS TEXT) || '|' || \
+     CAST(mean_compound AS TEXT) || '|' || label FROM trend_sentiment",
+];
+
+/// What `influencers --db` writes.
+const RANKED: &[&str] = &[
+    "SELECT a.author_id || '|' || s.trend_key || '|' || s.window_len || '|' || CAST(s.window_start AS TEXT) || '|' || \
+     CAST(s.score AS TEXT) || '|' || CAST(s.rank AS TEXT) || '|' || CAST(s.posts AS TEXT) \
+     FROM influencer_scores s JOIN authors a ON a.id = s.author",
+];
+
+/// What `alerts --db` writes.
+const ALERTED: &[&str] = &[
+    "SELECT metric || '|' || direction || '|' || source || '|' || place || '|' || trend_key || '|' || \
+     CAST(at AS TEXT) || '|' || COALESCE(CAST(value AS TEXT), '-') || '|' || method FROM alerts",
+    "SELECT stream || '|' || CAST(watermark AS TEXT) FROM etl_watermarks",
+];
+
+/// A database to run a stage on: an empty one, or a copy of `base`.
+#[derive(Clone)]
+enum Target {
+    Sqlite { dir: PathBuf, base: Option<PathBuf> },
+    Postgres { base: Option<String> },
+}
+
+impl Target {
+    async fn make(&self) -> String {
+        match self {
+            Target::Sqlite { dir, base } => {
+                let path = dir.join(format!("{}.db", unique("s")));
+                if let Some(base) = base {
+                    std::fs::copy(base, &path).unwrap();
+                    for ext in ["-wal", "-shm"] {
+                        let from = PathBuf::from(format!("{}{ext}", base.display()));
+                        if from.exists() {
+                            std::fs::copy(&from, format!("{}{ext}", path.display())).unwrap();
+                        }
+                    }
+                }
+                format!("sqlite:{}", path.display())
+            }
+            Target::Postgres { base: None } => fresh_postgres(&postgres_url()).await,
+            Target::Postgres { base: Some(base) } => {
+                use sqlx::Connection;
+                let name = unique("trendpipe_sig");
+                let base_name = base.rsplit('/').next().unwrap().split('?').next().unwrap();
+                let mut conn = sqlx::PgConnection::connect(&postgres_url()).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {base_name}")).execute(&mut conn).await.unwrap();
+                conn.close().await.unwrap();
+                base.replacen(base_name, &name, 1)
+            }
+        }
+    }
+
+    /// The SQLite file and PostgreSQL targets of a test, holding `input` loaded by
+    /// `etl-to-sql` (empty when `input` is `None`).
+    async fn both(dir: &Path, input: Option<&Path>) -> Vec<Target> {
+        let empty = [Target::Sqlite { dir: dir.to_owned(), base: None }, Target::Postgres { base: None }];
+        let Some(input) = input else { return empty.to_vec() };
+        let mut loaded = Vec::new();
+        for t in empty {
+            let url = t.make().await;
+            let out = with_stdin(stage("etl-to-sql", dir, &["--db", &url], &[]), input).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            loaded.push(match t {
+                Target::Sqlite { dir, .. } => {
+                    Target::Sqlite { dir, base: Some(PathBuf::from(url.trim_start_matches("sqlite:"))) }
+                }
+                Target::Postgres { .. } => Target::Postgres { base: Some(url) },
+            });
+        }
+        loaded
+    }
+}
+
+/// Runs `command` on a fresh `target` to the end for the reference, then on one more
+/// fresh copy per seed stopped at the seed's point and run again to the end: each
+/// copy must end equal to the reference by `queries`. A SIGTERM ends the run itself,
+/// with exit 143, `summary` on stderr and the ledger entry of `tool` `interrupted`.
+/// `done` are the exit codes of a run that went to its end.
+async fn converges(
+    tool: &str,
+    target: &Target,
+    command: impl Fn(&str) -> Command,
+    done: &[i32],
+    summary: &str,
+    queries: &[&str],
+) {
+    let reference = target.make().await;
+    let started = Instant::now();
+    let out = command(&reference).output().unwrap();
+    let length = started.elapsed();
+    let ended = |code: Option<i32>| code.is_some_and(|c| done.contains(&c));
+    assert!(ended(out.status.code()), "{tool}: the reference run failed: {}", String::from_utf8_lossy(&out.stderr));
+    let expected = dump(&reference, queries).await;
+    assert!(!expected.is_empty(), "{tool}: the reference run wrote nothing");
+    let mut stopped = 0;
+    for seed in SEEDS {
+        let db = target.make().await;
+        let stop = Stop::of(seed);
+        let run = run_and_stop(command(&db), length.mul_f64(fraction(seed)), stop);
+        let at = format!("{tool} on {db}, seed {seed} ({stop:?})");
+        if run.signalled {
+            stopped += 1;
+            if stop == Stop::Term {
+                assert_eq!(run.code, Some(143), "{at}: {}", run.stderr);
+                assert!(
+                    run.stderr.contains("SIGTERM received: stopping after the current batch"),
+                    "{at}: {}",
+                    run.stderr
+                );
+                assert!(run.stderr.contains("interrupted by SIGTERM"), "{at}: {}", run.stderr);
+                assert!(run.stderr.contains(summary), "{at}: no summary: {}", run.stderr);
+                let entry = dump(
+                    &db,
+                    &[&format!(
+                        "SELECT status || '|' || CAST(exit_code AS TEXT) FROM runs WHERE stage = '{tool}' AND status <> 'running'"
+                    )],
+                )
+                .await;
+                assert_eq!(entry, ["interrupted|143"], "{at}: the ledger entry");
+            }
+        }
+        let rerun = command(&db).output().unwrap();
+        assert!(ended(rerun.status.code()), "{at}: the rerun failed: {}", String::from_utf8_lossy(&rerun.stderr));
+        assert_eq!(dump(&db, queries).await, expected, "{at}: the rerun converges on the uninterrupted run");
+    }
+    assert!(stopped >= SEEDS.len() / 2, "{tool}: only {stopped} runs were still going when stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
+async fn etl_to_sql_from_stdin_stopped_at_seeded_points_converges_on_both_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, generate(300, 5, 20, 20_000)).unwrap();
+    for target in Target::both(dir.path(), None).await {
+        let command =
+            |db: &str| with_stdin(stage("etl-to-sql", dir.path(), &["--db", db, "--batch-size", "500"], &[]), &input);
+        converges("etl-to-sql", &target, command, &[0], "read ", LOADED).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB and PostgreSQL: run by scripts/test.sh"]
+async fn etl_to_sql_from_mongo_stopped_at_seeded_points_converges_from_its_watermark() {
+    use mongodb::bson::{DateTime, Document, doc};
+    let mongo = mongo_uri();
+    let dir = tempfile::tempdir().unwrap();
+    let database = unique("sig");
+    let client = mongodb::Client::with_uri_str(&mongo).await.unwrap();
+    let coll = client.database(&database).collection::<Document>("trends");
+    let base = DateTime::parse_rfc3339_str("2026-11-01T00:00:00Z").unwrap().timestamp_millis();
+    let docs: Vec<Document> = (0..30_000i64)
+        .map(|i| {
+            doc! {"kind":"trend","source":"x","place":{"id":format!("{}", i % 6)},"name":format!("T{}", i % 400),
+            "key":format!("t{}", i % 400),"volume":i,"rank":i % 50 + 1,
+            "observed_at":DateTime::from_millis(base + i * 60_000),
+            // Several documents share an instant, as a snapshot's do.
+            "ingested_at":DateTime::from_millis(base + (i / 7) * 1000)}
+        })
+        .collect();
+    for chunk in docs.chunks(5000) {
+        coll.insert_many(chunk.to_vec()).await.unwrap();
+    }
+    client.shutdown().await;
+    for target in Target::both(dir.path(), None).await {
+        let command = |db: &str| {
+            let args = ["--from", "mongo", "--mongo-database", &database, "--db", db, "--batch-size", "500"];
+            stage("etl-to-sql", dir.path(), &args, &[("MONGODB_URI", &mongo)])
+        };
+        converges("etl-to-sql", &target, command, &[0], "read ", LOADED).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
+async fn sentiment_influencers_and_alerts_stopped_at_seeded_points_converge_on_both_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, generate(400, 4, 12, 30_000)).unwrap();
+    for target in Target::both(dir.path(), Some(&input)).await {
+        let sentiment = |db: &str| stage("sentiment", dir.path(), &["--db", db, "--window", "1h"], &[]);
+        converges("sentiment", &target, sentiment, &[0], "scored ", SCORED).await;
+        let influencers = |db: &str| stage("influencers", dir.path(), &["--db", db, "--window", "6h"], &[]);
+        converges("influencers", &target, influencers, &[0], "trend windows scored", RANKED).await;
+        let alerts = |db: &str| stage("alerts", dir.path(), &["--db", db, "--metric", "volume"], &[]);
+        converges("alerts", &target, alerts, &[0, 3], "volume: judged", ALERTED).await;
+    }
+}
+
+/// Waits for every child and returns (exit code, stderr) of each.
+fn wait_all(children: Vec<std::process::Child>) -> Vec<(Option<i32>, String)> {
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
+async fn two_etl_to_sql_runs_at_once_on_overlapping_input_end_with_the_database_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = generate(200, 5, 20, 16_000);
+    let lines: Vec<&str> = all.lines().collect();
+    // Two thirds each, overlapping on the middle third.
+    let (a, b) = (&lines[..lines.len() * 2 / 3], &lines[lines.len() / 3..]);
+    let write = |name: &str, part: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, part.join("\n") + "\n").unwrap();
+        path
+    };
+    let (a, b, whole) = (write("a.ndjson", a), write("b.ndjson", b), write("all.ndjson", &lines));
+    for target in Target::both(dir.path(), None).await {
+        let reference = target.make().await;
+        let one = with_stdin(stage("etl-to-sql", dir.path(), &["--db", &reference], &[]), &whole).output().unwrap();
+        assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+        let db = target.make().await;
+        // The schema exists, as it does for cron's runs after the first one.
+        let first = stage("etl-to-sql", dir.path(), &["--db", &db], &[]).output().unwrap();
+        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+        let spawn = |input: &Path| {
+            with_stdin(stage("etl-to-sql", dir.path(), &["--db", &db, "--batch-size", "500"], &[]), input)
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let runs = wait_all(vec![spawn(&a), spawn(&b)]);
+        for (code, stderr) in &runs {
+            assert_eq!(*code, Some(0), "{db}: {stderr}");
+        }
+        assert!(
+            runs.iter().any(|(_, e)| e.contains("another etl-to-sql run holds the lock on this database since")),
+            "{db}: neither run waited for the other: {runs:?}"
+        );
+        assert_eq!(
+            dump(&db, LOADED).await,
+            dump(&reference, LOADED).await,
+            "{db}: two runs at once load what one run loads"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
+async fn two_sentiment_runs_at_once_score_each_post_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, generate(10, 2, 12, 20_000)).unwrap();
+    for target in Target::both(dir.path(), Some(&input)).await {
+        let db = target.make().await;
+        let spawn = || stage("sentiment", dir.path(), &["--db", &db], &[]).stderr(Stdio::piped()).spawn().unwrap();
+        let runs = wait_all(vec![spawn(), spawn()]);
+        let mut scored = 0;
+        for (code, stderr) in &runs {
+            assert_eq!(*code, Some(0), "{db}: {stderr}");
+            let at = stderr.find("scored ").unwrap_or_else(|| panic!("{db}: no summary: {stderr}"));
+            scored += stderr[at + 7..].split_whitespace().next().unwrap().parse::<i64>().unwrap();
+        }
+        assert_eq!(scored, 20_000, "{db}: every post is scored by one run only: {runs:?}");
+        assert_eq!(scalar(&db, "SELECT count(*) FROM post_sentiment").await, 20_000);
+        assert_eq!(scalar(&db, "SELECT count(DISTINCT post) FROM post_sentiment").await, 20_000);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh"]
+async fn a_run_that_cannot_get_the_lock_in_time_names_since_when_it_is_held_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for target in Target::both(dir.path(), None).await {
+        let db = target.make().await;
+        let sql = Sql::connect(&db).await.unwrap();
+        let held = sql.lock_stage("etl-to-sql", Duration::from_secs(5)).await.unwrap();
+        let out = stage("etl-to-sql", dir.path(), &["--db", &db, "--lock-timeout", "1s"], &[]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{db}: {stderr}");
+        assert!(stderr.contains("another etl-to-sql run holds the lock on this database since 20"), "{db}: {stderr}");
+        assert!(stderr.contains("gave up after 1s (--lock-timeout)"), "{db}: {stderr}");
+        if db.starts_with("postgres") {
+            assert!(stderr.contains("(PostgreSQL session "), "{db}: {stderr}");
+        }
+        // Another stage is not kept out, and the lock is free once released.
+        let other = stage("sentiment", dir.path(), &["--db", &db, "--lock-timeout", "1s"], &[]).output().unwrap();
+        assert_eq!(other.status.code(), Some(0), "{db}: {}", String::from_utf8_lossy(&other.stderr));
+        held.release().await;
+        let after = stage("etl-to-sql", dir.path(), &["--db", &db, "--lock-timeout", "1s"], &[]).output().unwrap();
+        assert_eq!(after.status.code(), Some(0), "{db}: {}", String::from_utf8_lossy(&after.stderr));
+        sql.close().await;
+    }
+}
