@@ -369,7 +369,7 @@ async fn sentiment_influencers_and_alerts_stopped_at_seeded_points_converge_on_b
     for target in Target::both(dir.path(), Some(&input)).await {
         let sentiment = |db: &str| stage("sentiment", dir.path(), &["--db", db, "--window", "1h"], &[]);
         converges("sentiment", &target, sentiment, &[0], "scored ", SCORED).await;
-        let influencers = |db: &str| stage("influencers", dir.path(), &["--db", db, "--window", "6h"], &[]);
+        let influencers = |db: &str| stage("influencers", dir.path(), &["--db", db, "--window", "1h"], &[]);
         converges("influencers", &target, influencers, &[0], "trend windows scored", RANKED).await;
         let alerts = |db: &str| stage("alerts", dir.path(), &["--db", db, "--metric", "volume"], &[]);
         converges("alerts", &target, alerts, &[0, 3], "volume: judged", ALERTED).await;
