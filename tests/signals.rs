@@ -478,3 +478,102 @@ async fn a_run_that_cannot_get_the_lock_in_time_names_since_when_it_is_held_and_
         sql.close().await;
     }
 }
+
+/// Stored trends as fetchers of every age left them: volumes as strings, null
+/// volumes, invalid ones and duplicates, each with an `_id` of its own number so that
+/// two databases filled alike can be compared document by document.
+fn raw_trends(n: u32) -> Vec<mongodb::bson::Document> {
+    use mongodb::bson::{Bson, doc, oid::ObjectId};
+    (0..n)
+        .map(|i| {
+            let mut bytes = [0u8; 12];
+            bytes[8..].copy_from_slice(&i.to_be_bytes());
+            // Every 37th is the one before it stored again by an overlapping run.
+            let j = if i % 37 == 0 && i > 0 { i - 1 } else { i };
+            let volume = match j % 10 {
+                0 => Bson::String(format!("{},{:03}", j % 90 + 1, j % 1000)),
+                1 => Bson::Null,
+                2 => Bson::String("many".into()),
+                _ => Bson::Int64(i64::from(j) * 3),
+            };
+            let minute = j / 40;
+            doc! {"_id":ObjectId::from_bytes(bytes),"kind":"trend","source":"x","place":{"id":format!("{}", j % 4)},
+                "name":format!("#Topic{}", j % 40),"key":format!("topic{}", j % 40),"volume":volume,"rank":i64::from(j % 40 + 1),
+                "observed_at":format!("2026-11-{:02}T{:02}:{:02}:00Z", 1 + minute / 1440, (minute / 60) % 24, minute % 60)}
+        })
+        .collect()
+}
+
+/// A collection's documents as JSON, with the fields a run stamps (its id and time)
+/// left out.
+async fn documents(db: &mongodb::Database, coll: &str) -> Vec<String> {
+    use futures_util::TryStreamExt;
+    let docs: Vec<mongodb::bson::Document> =
+        db.collection(coll).find(mongodb::bson::doc! {}).await.unwrap().try_collect().await.unwrap();
+    let mut rows: Vec<String> = docs
+        .into_iter()
+        .map(|mut d| {
+            for stamp in ["run_id", "at", "cleaned_at", "ingested_at"] {
+                d.remove(stamp);
+            }
+            if let Some(mongodb::bson::Bson::Document(record)) = d.get_mut("record") {
+                record.remove("cleaned_at");
+            }
+            trendpipe_core::mongo::to_json(d).to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
+async fn clean_in_place_stopped_at_seeded_points_converges_and_quarantines_each_document_once() {
+    let uri = mongo_uri();
+    let dir = tempfile::tempdir().unwrap();
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+    let fill = |name: String| {
+        let client = client.clone();
+        async move {
+            let docs = raw_trends(20_000);
+            for chunk in docs.chunks(5000) {
+                client.database(&name).collection("trends").insert_many(chunk.to_vec()).await.unwrap();
+            }
+            name
+        }
+    };
+    let command = |database: &str| {
+        let args = ["--from", "mongo", "--to", "mongo", "--mongo-database", database];
+        stage("clean", dir.path(), &args, &[("MONGODB_URI", &uri)])
+    };
+    let reference = fill(unique("sig_clean")).await;
+    let started = Instant::now();
+    let out = command(&reference).output().unwrap();
+    let length = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "records are quarantined: {}", String::from_utf8_lossy(&out.stderr));
+    let db = client.database(&reference);
+    let (trends, quarantine) = (documents(&db, "trends").await, documents(&db, "quarantine").await);
+    assert!(quarantine.len() >= 4000, "{} quarantined", quarantine.len());
+    let mut stopped = 0;
+    for seed in SEEDS {
+        let name = fill(unique("sig_clean")).await;
+        let stop = Stop::of(seed);
+        let run = run_and_stop(command(&name), length.mul_f64(fraction(seed)), stop);
+        let at = format!("clean on {name}, seed {seed} ({stop:?})");
+        if run.signalled {
+            stopped += 1;
+            if stop == Stop::Term {
+                assert_eq!(run.code, Some(143), "{at}: {}", run.stderr);
+                assert!(run.stderr.contains("interrupted by SIGTERM"), "{at}: {}", run.stderr);
+                assert!(run.stderr.contains("trends: examined"), "{at}: no summary: {}", run.stderr);
+            }
+        }
+        let rerun = command(&name).output().unwrap();
+        assert!(matches!(rerun.status.code(), Some(0 | 1)), "{at}: {}", String::from_utf8_lossy(&rerun.stderr));
+        let db = client.database(&name);
+        assert_eq!(documents(&db, "trends").await, trends, "{at}: the trends converge");
+        assert_eq!(documents(&db, "quarantine").await, quarantine, "{at}: each removal is quarantined once");
+    }
+    assert!(stopped >= SEEDS.len() / 2, "clean: only {stopped} runs were still going when stopped");
+    client.shutdown().await;
+}
