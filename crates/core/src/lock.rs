@@ -10,21 +10,24 @@
 //! - PostgreSQL: a session-level `pg_advisory_lock` on a connection of its own, keyed
 //!   by the first 64 bits of `md5('trendpipe:' || stage)`. The server releases it when
 //!   the session ends, a killed process included.
-//! - SQLite: an exclusive `flock` on a file next to the database (`FILE-STAGE.lock`,
-//!   as SQLite names its `-wal` and `-shm` files), released by the kernel when the
-//!   process ends. SQLite's own locking (WAL, a 30 s busy timeout, `BEGIN IMMEDIATE`
-//!   for batches) still guards each transaction; this lock spans the run.
+//! - SQLite: an exclusive transaction (`BEGIN EXCLUSIVE`) held open on a small SQLite
+//!   file next to the database (`FILE-STAGE.lock`, as SQLite names its `-wal` and
+//!   `-shm` files): SQLite's own file locking, which the operating system releases
+//!   when the process ends. The database's own locking (WAL, a 30 s busy timeout,
+//!   `BEGIN IMMEDIATE` for batches) still guards each transaction; this lock spans
+//!   the run.
 //!
 //! A run that finds the lock taken waits up to `--lock-timeout`, then fails with exit
-//! 2 and a message naming since when the other run holds it.
+//! 2 and a message naming since when the other run holds it (PostgreSQL: its session
+//! in `pg_stat_activity`; SQLite: its `running` entry in the run ledger).
 
-use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use crate::error::Error;
 use crate::sql::Sql;
@@ -45,7 +48,8 @@ enum Held {
         conn: PgConnection,
         key: i64,
     },
-    Sqlite(std::fs::File),
+    /// A connection to the lock file holding an exclusive transaction open.
+    Sqlite(SqliteConnection),
     /// An in-memory SQLite database: no other process can reach it.
     Nothing,
 }
@@ -91,31 +95,27 @@ impl Sql {
                     let mut path = filename.into_os_string();
                     path.push(format!("-{stage}.lock"));
                     let path = PathBuf::from(path);
-                    let mut file = std::fs::OpenOptions::new()
-                        .read(true)
-                        .write(true)
-                        .create(true)
-                        .truncate(false)
-                        .open(&path)
+                    // No busy timeout: a taken lock is reported and waited for here.
+                    let options = SqliteConnectOptions::new()
+                        .filename(&path)
+                        .create_if_missing(true)
+                        .busy_timeout(Duration::ZERO);
+                    let mut conn = SqliteConnection::connect_with(&options)
+                        .await
                         .with_context(|| format!("opening the lock file {}", path.display()))?;
                     let mut waiting = Waiting::new(stage, timeout);
                     loop {
-                        match file.try_lock() {
-                            Ok(()) => break,
-                            Err(std::fs::TryLockError::WouldBlock) => waiting.wait(file_holder(&mut file)).await?,
-                            Err(std::fs::TryLockError::Error(e)) => {
+                        match sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await {
+                            Ok(_) => break,
+                            Err(sqlx::Error::Database(e)) if is_busy(e.code().as_deref()) => {
+                                waiting.wait(sqlite_holder(pool, stage).await).await?
+                            }
+                            Err(e) => {
                                 return Err(anyhow::Error::new(e).context(format!("locking {}", path.display())));
                             }
                         }
                     }
-                    // Who holds it, for the message a waiting run gives.
-                    let note =
-                        format!("{} pid {}\n", crate::record::format_time(&chrono::Utc::now()), std::process::id());
-                    file.set_len(0)
-                        .and_then(|()| file.rewind())
-                        .and_then(|()| file.write_all(note.as_bytes()))
-                        .with_context(|| format!("writing the lock file {}", path.display()))?;
-                    Held::Sqlite(file)
+                    Held::Sqlite(conn)
                 }
             }
         };
@@ -131,8 +131,9 @@ impl StageLock {
                 let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut conn).await;
                 let _ = conn.close().await;
             }
-            Held::Sqlite(file) => {
-                let _ = file.unlock();
+            Held::Sqlite(mut conn) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
+                let _ = conn.close().await;
             }
             Held::Nothing => {}
         }
@@ -198,12 +199,27 @@ async fn pg_holder(conn: &mut PgConnection, key: i64) -> String {
     }
 }
 
-/// Since when, and which process, holds a lock file (what the holder wrote in it).
-fn file_holder(file: &mut std::fs::File) -> String {
-    let mut text = String::new();
-    let read = file.rewind().and_then(|()| file.read_to_string(&mut text));
-    match (read, text.trim().split_once(' ')) {
-        (Ok(_), Some((since, who))) => format!("{since} ({who})"),
+/// SQLite's answer to a lock taken by another connection: `SQLITE_BUSY` or one of
+/// its extended codes.
+fn is_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5)
+}
+
+/// Since when, and on which machine, the run holding the lock runs: the newest entry
+/// of the stage's other runs still `running` in the run ledger.
+async fn sqlite_holder(pool: &sqlx::SqlitePool, stage: &str) -> String {
+    let own = crate::ledger::run_id().unwrap_or_default();
+    let found: Result<Option<(String, String)>, sqlx::Error> = sqlx::query_as(
+        "SELECT started_at, host FROM runs WHERE stage = ?1 AND status = 'running' AND run_id <> ?2 \
+         ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(stage)
+    .bind(own)
+    .fetch_optional(pool)
+    .await;
+    match found {
+        Ok(Some((since, host))) => format!("{since} (a run on {host})"),
+        // A holder without a ledger entry, or a database without the ledger.
         _ => "an unknown time".to_owned(),
     }
 }
@@ -213,24 +229,28 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_second_sqlite_lock_waits_names_the_holder_and_gives_up() {
+    async fn a_second_sqlite_lock_waits_and_gives_up_and_other_stages_have_their_own() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("l.db").display());
-        let sql = Sql::open(&url).await.unwrap();
+        let sql = Sql::connect(&url).await.unwrap();
         let first = sql.lock_stage("etl-to-sql", Duration::from_secs(1)).await.unwrap();
-        // flock locks belong to the open file: a second open in this process conflicts
-        // as another process would.
+        // The lock is a connection's: a second one in this process conflicts as
+        // another process's would.
         let err = sql.lock_stage("etl-to-sql", Duration::from_millis(300)).await.unwrap_err();
         let text = format!("{err:#}");
-        assert!(text.contains("another etl-to-sql run holds the lock on this database since 20"), "{text}");
-        assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
+        assert!(text.contains("another etl-to-sql run holds the lock on this database since"), "{text}");
         assert_eq!(err.downcast_ref::<Error>().map(Error::exit_code), Some(2));
-        // Another stage has a lock of its own.
         let other = sql.lock_stage("sentiment", Duration::from_millis(300)).await.unwrap();
         first.release().await;
         let again = sql.lock_stage("etl-to-sql", Duration::from_secs(1)).await.unwrap();
         again.release().await;
         other.release().await;
         sql.close().await;
+    }
+
+    #[test]
+    fn busy_codes_are_recognised_with_their_extended_forms() {
+        assert!(is_busy(Some("5")) && is_busy(Some("517")));
+        assert!(!is_busy(Some("6")) && !is_busy(None));
     }
 }
