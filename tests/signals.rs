@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use trendpipe_core::sql::Sql;
-use trendpipe_pipeline_tests::{bin, fresh_postgres, mongo_uri, postgres_url, unique};
+use trendpipe_pipeline_tests::{bin, fresh_postgres, mongo_uri, postgres_url, text_rows, unique};
 
 /// The seeds of the stop points; even ones send SIGTERM, odd ones SIGKILL.
 const SEEDS: [u64; 4] = [11, 12, 13, 14];
@@ -89,6 +89,21 @@ fn run_and_stop(mut cmd: Command, after: Duration, stop: Stop) -> Stopped {
     Stopped { signalled, code: status.code(), stderr: reader.join().unwrap() }
 }
 
+/// Runs `cmd` stopped at `seed`'s point of a run lasting `length`. A SIGTERM that
+/// found it running must have ended it cleanly: exit 143, the stop announced, the
+/// `summary` printed. Returns whether the signal found it running.
+fn stop_at_seed(cmd: Command, length: Duration, seed: u64, at: &str, summary: &str) -> bool {
+    let stop = Stop::of(seed);
+    let run = run_and_stop(cmd, length.mul_f64(fraction(seed)), stop);
+    if run.signalled && stop == Stop::Term {
+        assert_eq!(run.code, Some(143), "{at}: {}", run.stderr);
+        assert!(run.stderr.contains("SIGTERM received: stopping after the current batch"), "{at}: {}", run.stderr);
+        assert!(run.stderr.contains("interrupted by SIGTERM"), "{at}: {}", run.stderr);
+        assert!(run.stderr.contains(summary), "{at}: no summary: {}", run.stderr);
+    }
+    run.signalled
+}
+
 /// A command for a stage binary with nothing of the test's environment leaking in.
 fn stage(name: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(bin(name));
@@ -150,24 +165,8 @@ fn generate(snapshots: usize, places: usize, trends: usize, posts: usize) -> Str
     out
 }
 
-/// Rows of `queries` (each selecting one text column), sorted, for comparing stores.
-async fn dump(url: &str, queries: &[&str]) -> Vec<String> {
-    let sql = Sql::open(url).await.unwrap();
-    let mut rows = Vec::new();
-    for q in queries {
-        let got: Vec<String> = match &sql {
-            Sql::Sqlite(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
-            Sql::Postgres(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
-        };
-        rows.extend(got);
-    }
-    sql.close().await;
-    rows.sort();
-    rows
-}
-
 async fn scalar(url: &str, q: &str) -> i64 {
-    dump(url, &[&format!("SELECT CAST(({q}) AS TEXT)")]).await[0].parse().unwrap()
+    text_rows(url, &[&format!("SELECT CAST(({q}) AS TEXT)")]).await[0].parse().unwrap()
 }
 
 /// What `etl-to-sql` loads.
@@ -279,26 +278,16 @@ async fn converges(
     let length = started.elapsed();
     let ended = |code: Option<i32>| code.is_some_and(|c| done.contains(&c));
     assert!(ended(out.status.code()), "{tool}: the reference run failed: {}", String::from_utf8_lossy(&out.stderr));
-    let expected = dump(&reference, queries).await;
+    let expected = text_rows(&reference, queries).await;
     assert!(!expected.is_empty(), "{tool}: the reference run wrote nothing");
     let mut stopped = 0;
     for seed in SEEDS {
         let db = target.make().await;
-        let stop = Stop::of(seed);
-        let run = run_and_stop(command(&db), length.mul_f64(fraction(seed)), stop);
-        let at = format!("{tool} on {db}, seed {seed} ({stop:?})");
-        if run.signalled {
+        let at = format!("{tool} on {db}, seed {seed} ({:?})", Stop::of(seed));
+        if stop_at_seed(command(&db), length, seed, &at, summary) {
             stopped += 1;
-            if stop == Stop::Term {
-                assert_eq!(run.code, Some(143), "{at}: {}", run.stderr);
-                assert!(
-                    run.stderr.contains("SIGTERM received: stopping after the current batch"),
-                    "{at}: {}",
-                    run.stderr
-                );
-                assert!(run.stderr.contains("interrupted by SIGTERM"), "{at}: {}", run.stderr);
-                assert!(run.stderr.contains(summary), "{at}: no summary: {}", run.stderr);
-                let entry = dump(
+            if Stop::of(seed) == Stop::Term {
+                let entry = text_rows(
                     &db,
                     &[&format!(
                         "SELECT status || '|' || CAST(exit_code AS TEXT) FROM runs WHERE stage = '{tool}' AND status <> 'running'"
@@ -310,7 +299,7 @@ async fn converges(
         }
         let rerun = command(&db).output().unwrap();
         assert!(ended(rerun.status.code()), "{at}: the rerun failed: {}", String::from_utf8_lossy(&rerun.stderr));
-        assert_eq!(dump(&db, queries).await, expected, "{at}: the rerun converges on the uninterrupted run");
+        assert_eq!(text_rows(&db, queries).await, expected, "{at}: the rerun converges on the uninterrupted run");
     }
     assert!(stopped >= SEEDS.len() / 2, "{tool}: only {stopped} runs were still going when stopped");
 }
@@ -424,8 +413,8 @@ async fn two_etl_to_sql_runs_at_once_on_overlapping_input_end_with_the_database_
             "{db}: neither run waited for the other: {runs:?}"
         );
         assert_eq!(
-            dump(&db, LOADED).await,
-            dump(&reference, LOADED).await,
+            text_rows(&db, LOADED).await,
+            text_rows(&reference, LOADED).await,
             "{db}: two runs at once load what one run loads"
         );
     }
@@ -557,17 +546,8 @@ async fn clean_in_place_stopped_at_seeded_points_converges_and_quarantines_each_
     let mut stopped = 0;
     for seed in SEEDS {
         let name = fill(unique("sig_clean")).await;
-        let stop = Stop::of(seed);
-        let run = run_and_stop(command(&name), length.mul_f64(fraction(seed)), stop);
-        let at = format!("clean on {name}, seed {seed} ({stop:?})");
-        if run.signalled {
-            stopped += 1;
-            if stop == Stop::Term {
-                assert_eq!(run.code, Some(143), "{at}: {}", run.stderr);
-                assert!(run.stderr.contains("interrupted by SIGTERM"), "{at}: {}", run.stderr);
-                assert!(run.stderr.contains("trends: examined"), "{at}: no summary: {}", run.stderr);
-            }
-        }
+        let at = format!("clean on {name}, seed {seed} ({:?})", Stop::of(seed));
+        stopped += usize::from(stop_at_seed(command(&name), length, seed, &at, "trends: examined"));
         let rerun = command(&name).output().unwrap();
         assert!(matches!(rerun.status.code(), Some(0 | 1)), "{at}: {}", String::from_utf8_lossy(&rerun.stderr));
         let db = client.database(&name);
@@ -637,16 +617,8 @@ async fn fetch_trends_to_mongo_stopped_at_seeded_points_stores_whole_snapshots_a
     let mut stopped = 0;
     for seed in SEEDS {
         let name = unique("sig_fetch");
-        let stop = Stop::of(seed);
-        let run = run_and_stop(command(&name), length.mul_f64(fraction(seed)), stop);
-        let at = format!("fetch-trends into {name}, seed {seed} ({stop:?})");
-        if run.signalled {
-            stopped += 1;
-            if stop == Stop::Term {
-                assert_eq!(run.code, Some(143), "{at}: {}", run.stderr);
-                assert!(run.stderr.contains("interrupted by SIGTERM"), "{at}: {}", run.stderr);
-            }
-        }
+        let at = format!("fetch-trends into {name}, seed {seed} ({:?})", Stop::of(seed));
+        stopped += usize::from(stop_at_seed(command(&name), length, seed, &at, "MongoDB trends: "));
         let rerun = command(&name).output().unwrap();
         assert_eq!(rerun.status.code(), Some(0), "{at}: {}", String::from_utf8_lossy(&rerun.stderr));
         let got = snapshots(&client.database(&name)).await;
