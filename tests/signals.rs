@@ -634,3 +634,97 @@ async fn fetch_trends_to_mongo_stopped_at_seeded_points_stores_whole_snapshots_a
     assert!(stopped >= SEEDS.len() / 2, "fetch-trends: only {stopped} runs were still going when stopped");
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MongoDB: run by scripts/test.sh"]
+async fn fetch_posts_to_mongo_stopped_at_seeded_points_resumes_from_its_checkpoints_and_converges() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+    let uri = mongo_uri();
+    let dir = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    // X's recent search: the two saved pages whatever the query, dated as a live
+    // search's posts are, a little slowly.
+    let recent = (chrono::Utc::now() - chrono::Duration::minutes(10)).format("%Y-%m-%dT%H:%M:%S.000Z").to_string();
+    let page = move |rel: &str| {
+        let mut page: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(trendpipe_pipeline_tests::fixture(rel)).unwrap()).unwrap();
+        for list in ["/data", "/includes/tweets"] {
+            if let Some(serde_json::Value::Array(tweets)) = page.pointer_mut(list) {
+                for tweet in tweets {
+                    tweet["created_at"] = recent.clone().into();
+                }
+            }
+        }
+        page
+    };
+    let (first, second) =
+        (page("posts-x/search-recent-bbb26-page1.json"), page("posts-x/search-recent-bbb26-page2.json"));
+    Mock::given(method("GET"))
+        .and(path("/2/tweets/search/recent"))
+        .respond_with(move |request: &Request| {
+            let paged = request.url.query_pairs().any(|(k, _)| k == "next_token");
+            let body = if paged { second.clone() } else { first.clone() };
+            ResponseTemplate::new(200).set_body_json(body).set_delay(Duration::from_millis(60))
+        })
+        .mount(&server)
+        .await;
+    let now = trendpipe_core::record::format_time(&chrono::Utc::now());
+    let trends: String = (0..30)
+        .map(|i| {
+            format!(
+                "{}\n",
+                serde_json::json!({"kind":"trend","source":"x","place":{"id":"1"},"name":format!("#Topic{i}"),
+                    "key":format!("topic{i}"),"volume":10_000 - i,"rank":i + 1,"observed_at":now})
+            )
+        })
+        .collect();
+    let input = dir.path().join("trends.ndjson");
+    std::fs::write(&input, trends).unwrap();
+    let command = |database: &str| {
+        let args = ["--source", "x", "--to", "mongo", "--top", "30", "--mongo-database", database];
+        let env =
+            [("MONGODB_URI", uri.as_str()), ("X_BEARER_TOKEN", "signals-test-token"), ("X_BASE_URL", &server.uri())];
+        with_stdin(stage("fetch-posts", dir.path(), &args, &env), &input)
+    };
+    // A post as stored, without what says when it was fetched.
+    let posts = |database: String| {
+        let uri = uri.clone();
+        async move {
+            let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+            let rows: Vec<String> = documents(&client.database(&database), "posts")
+                .await
+                .into_iter()
+                .map(|text| {
+                    let mut p: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    for stamp in ["_id", "observed_at", "updated_at"] {
+                        p.as_object_mut().unwrap().remove(stamp);
+                    }
+                    if let Some(serde_json::Value::Array(list)) = p.get_mut("trends") {
+                        list.sort_by_key(|v| v.to_string());
+                    }
+                    p.to_string()
+                })
+                .collect();
+            client.shutdown().await;
+            rows
+        }
+    };
+    let reference = unique("sig_posts");
+    let started = Instant::now();
+    let out = command(&reference).output().unwrap();
+    let length = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected = posts(reference).await;
+    assert!(!expected.is_empty());
+    let mut stopped = 0;
+    for seed in SEEDS {
+        let name = unique("sig_posts");
+        let at = format!("fetch-posts into {name}, seed {seed} ({:?})", Stop::of(seed));
+        stopped += usize::from(stop_at_seed(command(&name), length, seed, &at, "trends asked"));
+        let rerun = command(&name).output().unwrap();
+        assert_eq!(rerun.status.code(), Some(0), "{at}: {}", String::from_utf8_lossy(&rerun.stderr));
+        assert_eq!(posts(name).await, expected, "{at}: the posts converge, each stored once");
+    }
+    assert!(stopped >= SEEDS.len() / 2, "fetch-posts: only {stopped} runs were still going when stopped");
+}
