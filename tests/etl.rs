@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
 use trendpipe_core::sql::Sql;
-use trendpipe_pipeline_tests::{bin, fixture, fresh_postgres, mongo_uri, postgres_url, run, unique};
+use trendpipe_pipeline_tests::{bin, fixture, fresh_postgres, mongo_uri, postgres_url, run, text_rows, unique};
 
 /// SQL targets of a test: SQLite and PostgreSQL.
 async fn targets(dir: &std::path::Path) -> Vec<String> {
@@ -22,7 +22,6 @@ async fn targets(dir: &std::path::Path) -> Vec<String> {
 
 /// Every loaded row in a canonical text form, for comparing databases.
 async fn dump(url: &str) -> Vec<String> {
-    let sql = Sql::open(url).await.unwrap();
     let queries = [
         "SELECT p.code || '|' || t.source || '|' || t.key || '|' || CAST(o.observed_at AS TEXT) || '|' || \
          COALESCE(CAST(o.volume AS TEXT), '-') || '|' || COALESCE(CAST(o.rank AS TEXT), '-') \
@@ -35,17 +34,7 @@ async fn dump(url: &str) -> Vec<String> {
         "SELECT p.post_id || '|' || l.trend_key FROM post_trends l JOIN posts p ON p.id = l.post",
         "SELECT p.post_id || '|' || s.model || '|' || s.label FROM post_sentiment s JOIN posts p ON p.id = s.post",
     ];
-    let mut rows = Vec::new();
-    for q in queries {
-        let got: Vec<String> = match &sql {
-            Sql::Sqlite(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
-            Sql::Postgres(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
-        };
-        rows.extend(got);
-    }
-    sql.close().await;
-    rows.sort();
-    rows
+    text_rows(url, &queries).await
 }
 
 async fn scalar(url: &str, q: &str) -> i64 {

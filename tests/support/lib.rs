@@ -147,3 +147,21 @@ pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], dir: &
 pub fn read_fixture(rel: &str) -> Vec<u8> {
     std::fs::read(fixture(rel)).unwrap_or_else(|e| panic!("reading fixture {rel}: {e}"))
 }
+
+/// The rows of `queries` (each selecting one text column) on the database at `url`,
+/// sorted: a canonical text form for comparing databases.
+pub async fn text_rows(url: &str, queries: &[&str]) -> Vec<String> {
+    use trendpipe_core::sql::Sql;
+    let sql = Sql::open(url).await.unwrap();
+    let mut rows = Vec::new();
+    for q in queries {
+        let got: Vec<String> = match &sql {
+            Sql::Sqlite(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
+            Sql::Postgres(pool) => sqlx::query_scalar(q).fetch_all(pool).await.unwrap(),
+        };
+        rows.extend(got);
+    }
+    sql.close().await;
+    rows.sort();
+    rows
+}

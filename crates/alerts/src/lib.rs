@@ -23,7 +23,7 @@ use std::time::Duration as StdDuration;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Parser, ValueEnum};
-use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs, SummaryArgs, WindowArgs, parse_duration};
+use trendpipe_core::args::{ConfigArgs, DbArgs, LockArgs, RejectArgs, SummaryArgs, WindowArgs, parse_duration};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::quarantine::Quarantine;
 use trendpipe_core::record::format_time;
@@ -48,6 +48,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// Where the series come from [default: db when --db is given, else stdin]. With
     /// db and no --since, the points from two days before the latest one the previous
@@ -205,7 +208,15 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         Input::Db => {
             let url = args.db.url(&config)?;
             let sql = Sql::connect(&url).await?;
-            let result = run_sql(&args, &sql, window_secs, webhook.as_ref()).await;
+            // Overlapping runs would race on the watermarks and deliveries: they take turns.
+            let result = match sql.lock_stage("alerts", args.lock.lock_timeout).await {
+                Ok(lock) => {
+                    let result = run_sql(&args, &sql, window_secs, webhook.as_ref()).await;
+                    lock.release().await;
+                    result
+                }
+                Err(e) => Err(e),
+            };
             sql.close().await;
             result
         }
@@ -313,7 +324,13 @@ async fn run_sql(args: &Args, sql: &Sql, window_secs: i64, webhook: Option<&Webh
     let now = Utc::now();
     let until = args.window.until.unwrap_or(now + Duration::days(1));
     let mut new = Vec::new();
+    // A stop request ends the run between series: the alerts stored so far stay (and
+    // are printed), the watermark is not moved, and the next run judges the rest.
+    let stop = trendpipe_core::shutdown::requested;
     for metric in args.metrics() {
+        if stop() {
+            break;
+        }
         let params = args.params(metric);
         let stream = match metric {
             Metric::Volume => "alerts:volume".to_owned(),
@@ -330,6 +347,9 @@ async fn run_sql(args: &Args, sql: &Sql, window_secs: i64, webhook: Option<&Webh
         let mut latest: Option<DateTime<Utc>> = None;
         let (mut stored, mut already) = (0u64, 0u64);
         for s in &all {
+            if stop() {
+                break;
+            }
             latest = latest.max(s.points.last().map(|p| p.at));
             let before = prior.get(&s.key).map(Vec::as_slice).unwrap_or_default();
             for d in judge(args, s, Some(before), emit_from) {
@@ -358,7 +378,7 @@ async fn run_sql(args: &Args, sql: &Sql, window_secs: i64, webhook: Option<&Webh
         );
         let counts = serde_json::json!({"series": all.len(), "new": stored, "already_stored": already});
         trendpipe_core::ledger::counts(metric.as_str(), counts);
-        if let Some(latest) = latest.filter(|l| watermark.is_none_or(|w| *l > w)) {
+        if let Some(latest) = latest.filter(|l| !stop() && watermark.is_none_or(|w| *l > w)) {
             store::set_watermark(sql, &stream, latest).await.context("writing the watermark")?;
         }
     }
@@ -368,6 +388,9 @@ async fn run_sql(args: &Args, sql: &Sql, window_secs: i64, webhook: Option<&Webh
         // Alerts raised in the last day and not delivered yet, this run's and those a
         // failed delivery left behind.
         for (id, a) in store::pending(sql, now - Duration::days(1)).await.context("reading pending alerts")? {
+            if stop() {
+                break;
+            }
             if let Err(e) = hook.send(&a).await {
                 log::warn!("{e:#}; the alerts not delivered are sent by the next run");
                 failures += 1;

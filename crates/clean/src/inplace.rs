@@ -93,6 +93,12 @@ pub async fn run(options: Options, batch: usize, mongo: &Mongo) -> anyhow::Resul
     };
     let mut all = BTreeMap::new();
     for coll in [mongo::TRENDS, mongo::POSTS] {
+        // A stop request ends the run between documents: every change is a document of
+        // its own and the removals in hand are quarantined first, so the next run
+        // carries on from what is left.
+        if trendpipe_core::shutdown::requested() {
+            break;
+        }
         let collection = mongo.collection(coll);
         let count = || async {
             collection.count_documents(doc! {}).await.with_context(|| format!("counting the {coll} documents"))
@@ -227,6 +233,9 @@ async fn records(ctx: &Ctx<'_>, coll: &str, counts: &mut CollectionCounts) -> an
     let mut removals = Vec::new();
     let mut caches = Caches::default();
     while let Some(doc) = cursor.try_next().await.with_context(|| format!("reading {coll}"))? {
+        if trendpipe_core::shutdown::requested() {
+            break;
+        }
         counts.selected += 1;
         let mut record = mongo::to_json(doc.clone());
         if coll == mongo::POSTS {

@@ -63,6 +63,17 @@ impl DbArgs {
     }
 }
 
+/// `--lock-timeout`: how long a stage that writes SQL waits for another run of itself
+/// on the same database (see [`crate::sql::Sql::lock_stage`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LockArgs {
+    /// How long to wait for another run of this stage on the same database to finish
+    /// before giving up with exit 2: runs of a stage take turns on a database-level
+    /// lock, so that overlapping cron jobs never race on watermarks and upserts.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+}
+
 /// `--reject FILE`: where a stage reading NDJSON keeps the records it drops.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RejectArgs {

@@ -14,10 +14,12 @@ use crate::args::SummaryFormat;
 use crate::error::{Error, Status, is_broken_pipe};
 use crate::ledger;
 use crate::redact::redact;
+use crate::shutdown;
 
 /// Runs a tool: parses `A` from the command line, sets up logging and the async
 /// runtime, awaits `run` and turns its result into the exit code (0 all good, 1 some
-/// records rejected, 2 usage, configuration or connection failure, 3 alerts raised).
+/// records rejected, 2 usage, configuration or connection failure, 3 alerts raised;
+/// 130 or 143 stopped by SIGINT or SIGTERM, see [`crate::shutdown`]).
 /// The run's ledger entry is finished in the stores the run used (see
 /// [`crate::ledger`]) and, with `--summary json`, printed on stderr.
 pub fn main<A, F, Fut>(tool: &'static str, run: F) -> ExitCode
@@ -53,14 +55,32 @@ where
             return ExitCode::from(2);
         }
     };
-    let result = runtime.block_on(run(args));
-    let (code, word, error) = outcome(&result);
+    let result = runtime.block_on(async {
+        shutdown::install();
+        let run = run(args);
+        tokio::pin!(run);
+        tokio::select! {
+            result = &mut run => result,
+            // Dropping the run's future rolls back the transaction it had open.
+            () = shutdown::abandon() => Err(anyhow::anyhow!(
+                "the run did not stop within {} s of the signal: abandoned, its open batch rolled back",
+                shutdown::GRACE.as_secs()
+            )),
+        }
+    });
+    let (code, word, error) = match shutdown::interrupted_by() {
+        Some(signal) => interrupted(tool, signal, &result),
+        None => outcome(&result),
+    };
     let entry = runtime.block_on(async {
         tokio::time::timeout(std::time::Duration::from_secs(15), ledger::finish(word, code, error)).await.ok().flatten()
     });
     // Give background tasks (driver monitors) a bounded moment, then drop them.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
-    let exit = finish(tool, result);
+    let exit = match shutdown::interrupted_by() {
+        Some(_) => ExitCode::from(code),
+        None => finish(tool, result),
+    };
     if summary_json {
         let entry = entry.or_else(|| ledger::entry(Some((word, code, None))));
         if let Some(entry) = entry {
@@ -77,6 +97,26 @@ fn outcome(result: &anyhow::Result<Status>) -> (u8, &'static str, Option<String>
         Err(e) if is_broken_pipe(e) => (0, "ok", None),
         Err(e) => (e.downcast_ref::<Error>().map_or(2, Error::exit_code), "failed", Some(redact(&format!("{e:#}")))),
     }
+}
+
+/// The exit code, status word and error of a run stopped by a signal: 128 + the
+/// signal's number whatever else happened, since what it did is not complete. Its
+/// error, if any, is printed here.
+fn interrupted(tool: &str, signal: i32, result: &anyhow::Result<Status>) -> (u8, &'static str, Option<String>) {
+    let error = match result {
+        Err(e) if !is_broken_pipe(e) => {
+            let text = redact(&format!("{e:#}"));
+            let _ = writeln!(std::io::stderr(), "{tool}: error: {text}");
+            Some(text)
+        }
+        _ => None,
+    };
+    log::warn!(
+        "interrupted by {}: what was committed stays, a rerun carries on from there (exit {})",
+        shutdown::name(signal),
+        shutdown::exit_code(signal)
+    );
+    (shutdown::exit_code(signal), "interrupted", error)
 }
 
 /// Maps a run's result to an exit code, printing the error if there is one.

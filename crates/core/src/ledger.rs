@@ -14,9 +14,10 @@
 //!
 //! Fields: `run_id`, `stage`, `version`, `host`, `args` (the command line, secrets
 //! masked), `started_at`, `finished_at`, `status` (`running`, `ok`, `partial` — some
-//! records rejected or some targets failed —, `alerts`, `failed`), `exit_code`,
-//! `counts` (an object of numbers), `watermark_before`, `watermark_after`, `error`,
-//! plus stage details.
+//! records rejected or some targets failed —, `alerts`, `failed`, `interrupted` —
+//! stopped by SIGTERM or SIGINT, see [`crate::shutdown`]), `exit_code`, `counts` (an
+//! object of numbers), `watermark_before`, `watermark_after`, `error`, plus stage
+//! details.
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 

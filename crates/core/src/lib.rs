@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod key;
 pub mod ledger;
+pub mod lock;
 pub mod mongo;
 pub mod ndjson;
 pub mod payload;
@@ -22,6 +23,7 @@ pub mod progress;
 pub mod quarantine;
 pub mod record;
 pub mod redact;
+pub mod shutdown;
 pub mod sql;
 
 pub use error::{Error, Status};

@@ -26,7 +26,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use serde_json::Value;
-use trendpipe_core::args::{ConfigArgs, DbArgs, From, MongoArgs, RejectArgs, SummaryArgs, WindowArgs};
+use trendpipe_core::args::{ConfigArgs, DbArgs, From, LockArgs, MongoArgs, RejectArgs, SummaryArgs, WindowArgs};
 use trendpipe_core::error::Status;
 use trendpipe_core::key::trend_key;
 use trendpipe_core::mongo::{self, Mongo, bson_types::doc};
@@ -56,6 +56,9 @@ pub struct Args {
     pub db: DbArgs,
 
     #[command(flatten)]
+    pub lock: LockArgs,
+
+    #[command(flatten)]
     pub window: WindowArgs,
 
     /// Records per batch: one transaction (in PostgreSQL, a batch of 1,000 posts or
@@ -83,6 +86,14 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     window.check()?;
     let batch_size = args.batch_size as usize;
     let sql = Sql::connect(&url).await?;
+    // Overlapping runs would race on the watermarks: they take turns.
+    let lock = match sql.lock_stage("etl-to-sql", args.lock.lock_timeout).await {
+        Ok(lock) => lock,
+        Err(e) => {
+            sql.close().await;
+            return Err(e);
+        }
+    };
     let result = match args.from {
         From::Stdin => {
             let mut quarantine = Quarantine::file(args.reject.path("etl-to-sql"));
@@ -99,6 +110,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
             Err(e) => Err(e),
         },
     };
+    lock.release().await;
     sql.close().await;
     let (summary, quarantine) = result?;
     summary.report(&url, &quarantine);
@@ -269,6 +281,14 @@ pub async fn load_stream(
             reject(quarantine, &mut summary, r.line, r.record, r.reason).await?;
         }
         flush(&mut loader, &mut pending, None, &mut summary, quarantine).await?;
+        if trendpipe_core::shutdown::requested() {
+            // Stop after this committed batch; the reading thread, which may be
+            // blocked on stdin, ends at its next send.
+            drop(receiver);
+            progress.finish_and_clear();
+            quarantine.flush().await?;
+            return Ok(summary);
+        }
     }
     // The channel closes when the thread is done, or if it died: then records may be
     // missing, and the run must not look complete.
@@ -357,6 +377,11 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
         let mut items = Pending::default();
         let mut position: Option<DateTime<Utc>> = None;
         while let Some(document) = futures_util::TryStreamExt::try_next(&mut cursor).await.context("reading MongoDB")? {
+            // A stop request ends the reading: what was read so far is committed below
+            // with its watermark (documents come in watermark order).
+            if trendpipe_core::shutdown::requested() {
+                break;
+            }
             summary.read += 1;
             progress.inc(1);
             let ingested = document
@@ -396,6 +421,9 @@ async fn load_mongo(sql: &Sql, mongo: &Mongo, batch_size: usize, window: WindowA
         flush(&mut loader, &mut items, mark, &mut summary, &mut quarantine).await?;
         let after = crate::load::watermark(sql, &stream).await.context("reading the watermark")?;
         watermarks.push((stream, before, after));
+        if trendpipe_core::shutdown::requested() {
+            break;
+        }
     }
     record_watermarks(&watermarks);
     progress.finish_and_clear();

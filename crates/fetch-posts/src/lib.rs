@@ -303,6 +303,11 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
         let origins = self.origins(source, config)?;
         let mut followers: HashMap<String, Option<i64>> = HashMap::new();
         for trend in wanted {
+            // A stop request ends the run between pages: each page is stored with its
+            // checkpoint, and the next run resumes from there.
+            if trendpipe_core::shutdown::requested() {
+                break;
+            }
             for origin in &origins {
                 let key = state::key(source.name(), &origin.name, &trend.key, trend.snapshot);
                 let label = match origin.name.as_str() {
@@ -383,6 +388,9 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
         let window = WindowArgs { since: bound(&point.since), until: bound(&point.until) };
         let limit = u64::from(self.args.limit);
         loop {
+            if trendpipe_core::shutdown::requested() {
+                return Ok(());
+            }
             let page_no = point.pages + 1;
             let remaining = limit.saturating_sub(point.posts);
             let query = Query {

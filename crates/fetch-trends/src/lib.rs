@@ -268,6 +268,11 @@ async fn fetch_source<W: Write>(
     let plan = source.plan(args, config)?;
     let http = Http::new(args.http.policy())?.expecting(source.expect());
     for Target { label, place, url } in plan.targets {
+        // A stop request ends the run between places; each place's snapshot is
+        // stored whole.
+        if trendpipe_core::shutdown::requested() {
+            break;
+        }
         let fetched_at = Utc::now();
         let body = match http.get(&url, plan.bearer.as_deref()).await {
             Ok(body) => body,

@@ -25,7 +25,7 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
-use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs, SummaryArgs, WindowArgs};
+use trendpipe_core::args::{ConfigArgs, DbArgs, LockArgs, RejectArgs, SummaryArgs, WindowArgs};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::key::trend_key;
 use trendpipe_core::quarantine::Quarantine;
@@ -75,6 +75,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     #[command(flatten)]
     pub reject: RejectArgs,
@@ -139,7 +142,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         let url = args.db.url(&config)?;
         let stdout = std::io::stdout().lock();
         let sink = args.format.map(|f| Sink::new(f, top, stdout)).transpose()?;
-        return sql::run(&url, &plan, sink).await;
+        return sql::run(&url, &plan, args.lock.lock_timeout, sink).await;
     }
     if args.db.db.is_some() {
         return Err(Error::Usage("--db reads posts from the database: it does not go with --from stdin".into()).into());

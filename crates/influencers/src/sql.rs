@@ -188,9 +188,22 @@ struct Written {
 }
 
 /// Scores every (trend, window) of the plan and upserts `influencer_scores`.
-pub async fn run(url: &str, plan: &Plan, mut sink: Option<Sink<impl std::io::Write>>) -> anyhow::Result<Status> {
+pub async fn run(
+    url: &str,
+    plan: &Plan,
+    lock_timeout: std::time::Duration,
+    mut sink: Option<Sink<impl std::io::Write>>,
+) -> anyhow::Result<Status> {
     let sql = Sql::connect(url).await?;
-    let result = score_all(&sql, plan, sink.as_mut()).await;
+    // Two runs at once would replace each other's windows half-way: they take turns.
+    let result = match sql.lock_stage("influencers", lock_timeout).await {
+        Ok(lock) => {
+            let result = score_all(&sql, plan, sink.as_mut()).await;
+            lock.release().await;
+            result
+        }
+        Err(e) => Err(e),
+    };
     sql.close().await;
     let (written, notes) = result?;
     if let Some(sink) = sink {
@@ -225,8 +238,13 @@ async fn score_all(
     let mut written = Written::default();
     let mut notes = Notes::default();
     let keys = trend_keys(sql).await.context("listing the trends")?;
-    for trend in keys.iter().filter(|k| plan.keeps(k)) {
+    // A stop request ends the run between windows, each replaced in a transaction of
+    // its own: the next run computes them all again.
+    'trends: for trend in keys.iter().filter(|k| plan.keeps(k)) {
         for &len in &plan.lens {
+            if trendpipe_core::shutdown::requested() {
+                break 'trends;
+            }
             // Whole windows: from the start of the one holding --since to the end of
             // the one holding the last instant before --until.
             let lower = plan.span.since.map_or(-62_135_596_800, |s| len.start_of(s));

@@ -94,6 +94,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Status> {
         .await
         .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", args.addr)))?;
     log::info!("serving {} on http://{}/", redact(&url), listener.local_addr().context("reading the address")?);
+    trendpipe_core::shutdown::ends_normally_on_signal();
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.context("serving HTTP");
     refresher.abort();
     served?;
@@ -125,27 +126,10 @@ fn open_read_only(url: &str) -> anyhow::Result<Sql> {
     Ok(Sql::Sqlite(pool))
 }
 
+/// Resolves on SIGTERM or SIGINT, caught by the shared listener: the end of serving,
+/// not an interruption.
 async fn shutdown() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    trendpipe_core::shutdown::wait().await;
     log::info!("shutting down");
 }
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use trendpipe_core::args::{ConfigArgs, DbArgs, RejectArgs, SummaryArgs};
+use trendpipe_core::args::{ConfigArgs, DbArgs, LockArgs, RejectArgs, SummaryArgs};
 use trendpipe_core::error::{Error, Status};
 use trendpipe_core::quarantine::Quarantine;
 
@@ -72,6 +72,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// SQL mode: the length of the per-trend windows (30m, 1h, 6h, …); daily windows
     /// (1d) are always computed too. Repeat for several lengths.
@@ -169,7 +172,15 @@ async fn run_sql(args: &Args, db: &str, scorer: &Scorer) -> anyhow::Result<Statu
         }
     }
     let database = trendpipe_core::sql::Sql::connect(&url).await?;
-    let result = sql::run(&database, scorer, &windows).await;
+    // Two runs at once would score the same posts: they take turns.
+    let result = match database.lock_stage("sentiment", args.lock.lock_timeout).await {
+        Ok(lock) => {
+            let result = sql::run(&database, scorer, &windows).await;
+            lock.release().await;
+            result
+        }
+        Err(e) => Err(e),
+    };
     database.close().await;
     let s = result?;
     let windows: Vec<String> = s.windows.iter().map(|(w, n)| format!("{n} {w} windows")).collect();

@@ -48,7 +48,9 @@ pub fn window_seconds(text: &str) -> Option<i64> {
 pub async fn run(sql: &Sql, scorer: &Scorer, windows: &[String]) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let mut after = 0i64;
-    loop {
+    // A stop request ends the run between transactions; the windows are recomputed
+    // whole by the next run, so they are skipped too.
+    while !trendpipe_core::shutdown::requested() {
         let rows = unscored(sql, after).await.context("reading the posts to score")?;
         let Some(last) = rows.last().map(|r| r.0) else { break };
         after = last;
@@ -66,7 +68,7 @@ pub async fn run(sql: &Sql, scorer: &Scorer, windows: &[String]) -> anyhow::Resu
         // is not counted twice.
         summary.scored += save(sql, &scored).await.context("writing post_sentiment")?;
     }
-    for window in windows {
+    for window in windows.iter().filter(|_| !trendpipe_core::shutdown::requested()) {
         let seconds = window_seconds(window)
             .ok_or_else(|| anyhow::anyhow!("--window {window:?}: expected a length like 30m, 1h, 6h or 1d"))?;
         let rows = aggregate(sql, window, seconds).await.with_context(|| format!("computing the {window} windows"))?;
