@@ -15,6 +15,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod servers;
+
 /// The repository's root folder.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
