@@ -251,14 +251,29 @@ const DUMPS: [(&str, &str, &str); 11] = [
 
 pub type Dump = BTreeMap<&'static str, Vec<String>>;
 
+/// A dumped row with fractions rounded to nine places: an average summed in another
+/// row order differs in its last bits, which is not a difference of data.
+fn row(text: &str) -> String {
+    let values: Vec<Value> = serde_json::from_str(text).unwrap_or_else(|e| panic!("dumped row {text}: {e}"));
+    let rounded: Vec<Value> = values
+        .into_iter()
+        .map(|v| match v.as_f64() {
+            Some(f) if !v.is_i64() && !v.is_u64() => Value::String(format!("{f:.9}")),
+            _ => v,
+        })
+        .collect();
+    Value::Array(rounded).to_string()
+}
+
 pub async fn pg_dump(url: &str) -> Dump {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     let mut dump = Dump::new();
     for (name, cols, from) in DUMPS {
-        let mut rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_build_array({cols})::text FROM {from}"))
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_build_array({cols})::text FROM {from}"))
             .fetch_all(&mut conn)
             .await
             .unwrap_or_else(|e| panic!("dumping {name}: {e}"));
+        let mut rows: Vec<String> = rows.iter().map(|r| row(r)).collect();
         rows.sort();
         dump.insert(name, rows);
     }
@@ -271,13 +286,29 @@ pub async fn sqlite_dump(file: &Path) -> Dump {
     let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
     let mut dump = Dump::new();
     for (name, cols, from) in DUMPS {
-        let mut rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_array({cols}) FROM {from}"))
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_array({cols}) FROM {from}"))
             .fetch_all(&mut conn)
             .await
             .unwrap_or_else(|e| panic!("dumping {name}: {e}"));
+        let mut rows: Vec<String> = rows.iter().map(|r| row(r)).collect();
         rows.sort();
         dump.insert(name, rows);
     }
     conn.close().await.ok();
     dump
+}
+
+/// Asserts two dumps hold the same rows, naming the first table and rows that differ.
+pub fn assert_same(stored: &Dump, expected: &Dump) {
+    for (table, rows) in expected {
+        let got = &stored[table];
+        let missing: Vec<&String> = rows.iter().filter(|r| !got.contains(r)).take(3).collect();
+        let extra: Vec<&String> = got.iter().filter(|r| !rows.contains(r)).take(3).collect();
+        assert!(
+            got == rows,
+            "{table}: {} rows stored, {} expected; missing {missing:?}; extra {extra:?}",
+            got.len(),
+            rows.len()
+        );
+    }
 }

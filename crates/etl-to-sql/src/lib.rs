@@ -102,7 +102,11 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         },
     };
     sql.close().await;
-    let (summary, quarantine) = result?;
+    // A database that fails mid-run (a full disk, a lost server) is named: the drivers'
+    // messages ("database or disk is full") do not say which one.
+    let (summary, quarantine) = result.map_err(|e| {
+        if e.chain().any(|c| c.is::<load::LoadError>()) { e.context(format!("database {}", redact(&url))) } else { e }
+    })?;
     let l = summary.loaded;
     // The run ledger's counts (these are per-batch sums; issue 18's exact counts from
     // the database's own answers are not done yet).
