@@ -114,7 +114,23 @@ pub fn dirty_trend_docs(n: usize) -> Vec<Document> {
         .enumerate()
         .map(|(i, v)| {
             let mut d = trendpipe_core::mongo::to_document(v).unwrap();
-            d.insert("_id", ObjectId::from_bytes([0, 0, 0, 1, 0, 0, 0, 0, (i >> 24) as u8, (i >> 16) as u8, (i >> 8) as u8, i as u8]));
+            d.insert(
+                "_id",
+                ObjectId::from_bytes([
+                    0,
+                    0,
+                    0,
+                    1,
+                    0,
+                    0,
+                    0,
+                    0,
+                    (i >> 24) as u8,
+                    (i >> 16) as u8,
+                    (i >> 8) as u8,
+                    i as u8,
+                ]),
+            );
             match i % 5 {
                 0 => {
                     let name = d.get_str("name").unwrap().to_owned();

@@ -67,7 +67,11 @@ async fn mongodb_out_of_reach_at_start_is_named_with_the_password_masked_by_ever
     });
     for (name, run) in runs {
         assert_named_failure(&run, &format!("127.0.0.1:{port}"));
-        assert!(run.stderr.contains("cannot reach MongoDB at mongodb://trendpipe:***@127.0.0.1"), "{name}:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains("cannot reach MongoDB at mongodb://trendpipe:***@127.0.0.1"),
+            "{name}:\n{}",
+            run.stderr
+        );
     }
 }
 
@@ -126,7 +130,8 @@ async fn mongodb_stopped_during_fetch_trends_fails_naming_it_and_the_rerun_store
     mongo.restart();
     let rerun = tokio::task::block_in_place(|| run("fetch-trends", &args, &env, b"", dir.path()));
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
-    let reference = tokio::task::block_in_place(|| run("fetch-trends", &args, &mongo_env(&uri, "reference"), b"", dir.path()));
+    let reference =
+        tokio::task::block_in_place(|| run("fetch-trends", &args, &mongo_env(&uri, "reference"), b"", dir.path()));
     assert_eq!(reference.code, Some(0), "{}", reference.stderr);
 
     // Every snapshot stored is whole: the faulted run's first place, then the rerun's three.
@@ -151,7 +156,9 @@ async fn mongodb_stopped_during_fetch_trends_fails_naming_it_and_the_rerun_store
                 values.iter().filter(|v| v["place"]["id"] == p).map(|v| v["observed_at"].to_string()).max().unwrap()
             };
             let cut: Vec<(String, String)> = places.iter().map(|p| (p.to_string(), last(p))).collect();
-            values.retain(|v| cut.iter().any(|(p, t)| v["place"]["id"] == p.as_str() && v["observed_at"].to_string() == *t));
+            values.retain(|v| {
+                cut.iter().any(|(p, t)| v["place"]["id"] == p.as_str() && v["observed_at"].to_string() == *t)
+            });
         }
         let mut out: Vec<String> = values
             .into_iter()
@@ -178,7 +185,10 @@ async fn mongodb_stopped_during_fetch_posts_fails_naming_it_and_the_rerun_resume
     Mock::given(method("GET"))
         .and(path(SEARCH))
         .and(query_param_is_missing("next_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(read_fixture("posts-x/search-recent-bbb26-page1.json"), "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(read_fixture("posts-x/search-recent-bbb26-page1.json"), "application/json"),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -211,7 +221,8 @@ async fn mongodb_stopped_during_fetch_posts_fails_naming_it_and_the_rerun_resume
     let rerun = tokio::task::block_in_place(|| run("fetch-posts", &args, &env, stdin, dir.path()));
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
     assert!(rerun.stderr.contains("resuming after page 1"), "{}", rerun.stderr);
-    let reference = tokio::task::block_in_place(|| run("fetch-posts", &args, &mongo_env(&uri, "reference"), stdin, dir.path()));
+    let reference =
+        tokio::task::block_in_place(|| run("fetch-posts", &args, &mongo_env(&uri, "reference"), stdin, dir.path()));
     assert_eq!(reference.code, Some(0), "{}", reference.stderr);
     // `observed_at` is when a post was last seen: the rerun sees it again.
     let strip = ["_id", "ingested_at", "run_id", "observed_at"];
@@ -308,7 +319,8 @@ async fn postgres_fault(stage: &str, args: &[&str], stdin: &[u8], prepare: &[u8]
     let dir = tempfile::tempdir().unwrap();
     if !prepare.is_empty() {
         for url in [&faulted, &reference] {
-            let loaded = tokio::task::block_in_place(|| run("etl-to-sql", &[], &[("DATABASE_URL", url)], prepare, dir.path()));
+            let loaded =
+                tokio::task::block_in_place(|| run("etl-to-sql", &[], &[("DATABASE_URL", url)], prepare, dir.path()));
             assert_eq!(loaded.code, Some(0), "{}", loaded.stderr);
         }
     }
@@ -338,7 +350,14 @@ async fn postgres_fault(stage: &str, args: &[&str], stdin: &[u8], prepare: &[u8]
 async fn postgres_stopped_during_etl_to_sql_fails_naming_it_and_the_rerun_loads_the_same_rows() {
     let mut input = trend_lines(20_000, 40);
     input.extend(post_lines(6000));
-    postgres_fault("etl-to-sql", &["--batch-size", "500"], &input, b"", Some("SELECT count(*) FROM trend_observations")).await;
+    postgres_fault(
+        "etl-to-sql",
+        &["--batch-size", "500"],
+        &input,
+        b"",
+        Some("SELECT count(*) FROM trend_observations"),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -414,7 +433,9 @@ async fn sqlite_on_a_full_disk_fails_naming_the_file_keeps_whole_batches_and_the
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
     let reference = dir.path().join("reference.db");
     let reference_url = format!("sqlite:{}", reference.display());
-    let loaded = tokio::task::block_in_place(|| run("etl-to-sql", &args, &[("DATABASE_URL", &reference_url)], &input, dir.path()));
+    let loaded = tokio::task::block_in_place(|| {
+        run("etl-to-sql", &args, &[("DATABASE_URL", &reference_url)], &input, dir.path())
+    });
     assert_eq!(loaded.code, Some(0), "{}", loaded.stderr);
     let stored = sqlite_dump(&file).await;
     assert_eq!(stored.get("trend_observations").map(Vec::len), Some(20_000));
@@ -453,7 +474,100 @@ async fn a_read_only_sqlite_file_fails_naming_it_changes_nothing_and_the_rerun_c
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
     let reference = dir.path().join("reference.db");
     let reference_url = format!("sqlite:{}", reference.display());
-    let all = tokio::task::block_in_place(|| run("etl-to-sql", &[], &[("DATABASE_URL", &reference_url)], &input, dir.path()));
+    let all =
+        tokio::task::block_in_place(|| run("etl-to-sql", &[], &[("DATABASE_URL", &reference_url)], &input, dir.path()));
     assert_eq!(all.code, Some(0), "{}", all.stderr);
     faults_data::assert_same(&sqlite_dump(&file).await, &sqlite_dump(&reference).await);
+}
+
+/// The shard keys `docs/ARCHITECTURE.md` gives ("Past one machine"): its table rows
+/// `` | `collection` | `{ field: 1, "a.b": 1 }` | … ``.
+fn documented_shard_keys() -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(trendpipe_pipeline_tests::repo_root().join("docs/ARCHITECTURE.md")).unwrap();
+    let section =
+        text.split("## Past one machine").nth(1).expect("docs/ARCHITECTURE.md has a section Past one machine");
+    let section = section.split("\n## ").next().unwrap();
+    let mut keys = Vec::new();
+    for line in section.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() < 3 || !cells[2].starts_with("`{") {
+            continue;
+        }
+        let coll = cells[1].trim_matches('`').to_owned();
+        let spec = cells[2].trim_matches('`').trim_start_matches('{').trim_end_matches('}');
+        let fields =
+            spec.split(',').map(|f| f.split(':').next().unwrap().trim().trim_matches('"').to_owned()).collect();
+        keys.push((coll, fields));
+    }
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test virtualenv (nx-27017): run by scripts/test.sh"]
+async fn every_unique_index_the_tools_create_starts_with_the_documented_shard_key() {
+    let documented = documented_shard_keys();
+    assert!(
+        documented.iter().any(|(c, _)| c == "trends") && documented.iter().any(|(c, _)| c == "posts"),
+        "{documented:?}"
+    );
+    let mongo = OwnMongo::start();
+    let uri = mongo.uri();
+    let env = mongo_env(&uri, "indexes");
+    let dir = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(read_fixture("posts-x/search-recent-bbb26-page2.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let file = fixture("x-v1").join("trends-place-20261120T0000.json").display().to_string();
+    let base = server.uri();
+    let trend = trend_lines(1, 1);
+    let db = format!("sqlite:{}", dir.path().join("out.db").display());
+    // Every stage that writes MongoDB, so that every index any of them creates exists.
+    let stages: [(&str, Vec<&str>, &[u8]); 4] = [
+        ("fetch-trends", vec!["--source", "x-v1", "--file", &file, "--to", "mongo"], b""),
+        ("fetch-posts", vec!["--source", "x", "--base-url", &base, "--to", "mongo"], &trend),
+        ("clean", vec!["--from", "mongo", "--to", "mongo"], b""),
+        ("etl-to-sql", vec!["--from", "mongo", "--db", &db], b""),
+    ];
+    for (stage, args, stdin) in &stages {
+        let ran = tokio::task::block_in_place(|| run(stage, args, &env, stdin, dir.path()));
+        assert!(matches!(ran.code, Some(0 | 1)), "{stage}: {}", ran.stderr);
+    }
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+    let database = client.database("indexes");
+    let mut unique = Vec::new();
+    for coll in database.list_collection_names().await.unwrap() {
+        let mut cursor = database.collection::<Document>(&coll).list_indexes().await.unwrap();
+        while let Some(index) = futures_util::TryStreamExt::try_next(&mut cursor).await.unwrap() {
+            let options = index.options.as_ref();
+            // `_id` is unique per shard by MongoDB's own rule, whatever the shard key.
+            let is_id = options.and_then(|o| o.name.as_deref()) == Some("_id_");
+            if !is_id && options.and_then(|o| o.unique) == Some(true) {
+                unique.push((coll.clone(), index.keys.keys().cloned().collect::<Vec<String>>()));
+            }
+        }
+    }
+    let collections: Vec<&str> = unique.iter().map(|(c, _)| c.as_str()).collect();
+    assert!(collections.contains(&"trends") && collections.contains(&"posts"), "unique indexes found: {unique:?}");
+    for (coll, keys) in &unique {
+        let (_, shard_key) = documented
+            .iter()
+            .find(|(c, _)| c == coll)
+            .unwrap_or_else(|| panic!("{coll} has a unique index {keys:?} but no documented shard key"));
+        assert!(
+            keys.starts_with(shard_key),
+            "{coll}: unique index {keys:?} does not start with the shard key {shard_key:?}"
+        );
+    }
+    // The code's own list (used to filter clean's updates) is the documented one.
+    for (coll, fields) in trendpipe_core::mongo::SHARD_KEYS {
+        let (_, shard_key) = documented.iter().find(|(c, _)| c == coll).unwrap();
+        assert_eq!(shard_key, &fields.to_vec(), "{coll}");
+    }
+    client.shutdown().await;
 }

@@ -50,7 +50,9 @@ impl OwnMongo {
     fn program() -> PathBuf {
         let venv = match std::env::var("TRENDPIPE_VENV") {
             Ok(v) if !v.trim().is_empty() => v,
-            _ => panic!("TRENDPIPE_VENV is not set: this test starts its own nx-27017 from the test virtualenv; run it through scripts/test.sh"),
+            _ => panic!(
+                "TRENDPIPE_VENV is not set: this test starts its own nx-27017 from the test virtualenv; run it through scripts/test.sh"
+            ),
         };
         let program = Path::new(&venv).join("bin").join("nx-27017");
         assert!(program.exists(), "{} is missing: the test virtualenv has no nx-27017", program.display());
