@@ -281,36 +281,45 @@ fn row(text: &str) -> String {
     Value::Array(rounded).to_string()
 }
 
-pub async fn pg_dump(url: &str) -> Dump {
-    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+/// Every table of [`DUMPS`] through `fetch`, which runs `template` with `{cols}` and
+/// `{from}` filled in and returns each row as a JSON array.
+async fn dump_with<F, Fut>(template: &str, mut fetch: F) -> Dump
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<Vec<String>, sqlx::Error>>,
+{
     let mut dump = Dump::new();
     for (name, cols, from) in DUMPS {
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_build_array({cols})::text FROM {from}"))
-            .fetch_all(&mut conn)
+        let rows = fetch(template.replace("{cols}", cols).replace("{from}", from))
             .await
             .unwrap_or_else(|e| panic!("dumping {name}: {e}"));
         let mut rows: Vec<String> = rows.iter().map(|r| row(r)).collect();
         rows.sort();
         dump.insert(name, rows);
     }
-    conn.close().await.ok();
+    dump
+}
+
+pub async fn pg_dump(url: &str) -> Dump {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let dump = dump_with("SELECT json_build_array({cols})::text FROM {from}", |q| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar(&q).fetch_all(&pool).await }
+    })
+    .await;
+    pool.close().await;
     dump
 }
 
 pub async fn sqlite_dump(file: &Path) -> Dump {
     let options = sqlx::sqlite::SqliteConnectOptions::new().filename(file).read_only(true);
-    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
-    let mut dump = Dump::new();
-    for (name, cols, from) in DUMPS {
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_array({cols}) FROM {from}"))
-            .fetch_all(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("dumping {name}: {e}"));
-        let mut rows: Vec<String> = rows.iter().map(|r| row(r)).collect();
-        rows.sort();
-        dump.insert(name, rows);
-    }
-    conn.close().await.ok();
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let dump = dump_with("SELECT json_array({cols}) FROM {from}", |q| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar(&q).fetch_all(&pool).await }
+    })
+    .await;
+    pool.close().await;
     dump
 }
 

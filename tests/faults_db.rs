@@ -153,12 +153,11 @@ async fn mongodb_stopped_during_fetch_trends_fails_naming_it_and_the_rerun_store
         let mut values: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
         if latest {
             let last = |p: &str| {
-                values.iter().filter(|v| v["place"]["id"] == p).map(|v| v["observed_at"].to_string()).max().unwrap()
+                let times = values.iter().filter(|v| v["place"]["id"] == p).map(|v| v["observed_at"].clone());
+                times.max_by_key(|t| t.to_string()).unwrap()
             };
-            let cut: Vec<(String, String)> = places.iter().map(|p| (p.to_string(), last(p))).collect();
-            values.retain(|v| {
-                cut.iter().any(|(p, t)| v["place"]["id"] == p.as_str() && v["observed_at"].to_string() == *t)
-            });
+            let cut: Vec<(String, serde_json::Value)> = places.iter().map(|p| (p.to_string(), last(p))).collect();
+            values.retain(|v| cut.iter().any(|(p, t)| v["place"]["id"] == p.as_str() && v["observed_at"] == *t));
         }
         let mut out: Vec<String> = values
             .into_iter()

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::{Run, bin};
+use crate::Run;
 
 /// A loopback port nothing listens on (at the time of asking).
 pub fn free_port() -> u16 {
@@ -226,24 +226,7 @@ pub struct Spawned {
 impl Spawned {
     /// Starts `name` as [`crate::run`] does (same environment rules), feeding `stdin`.
     pub fn start(name: &str, args: &[&str], env: &[(&str, &str)], stdin: Vec<u8>, dir: &Path) -> Self {
-        Self::start_with(Command::new(bin(name)), args, env, stdin, dir)
-    }
-
-    /// The same with a prepared command (a wrapper such as `prlimit`).
-    pub fn start_with(mut cmd: Command, args: &[&str], env: &[(&str, &str)], stdin: Vec<u8>, dir: &Path) -> Self {
-        cmd.args(args)
-            .current_dir(dir)
-            .env_remove("MONGODB_URI")
-            .env_remove("DATABASE_URL")
-            .env_remove("TRENDPIPE_CONFIG")
-            .env("HOME", dir)
-            .env("XDG_CONFIG_HOME", dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+        let mut cmd = crate::command(name, args, env, dir);
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
         let mut input = child.stdin.take().expect("stdin is piped");
         std::thread::spawn(move || {
