@@ -6,7 +6,9 @@
 //! and the same content, compared row by row on natural keys.
 //!
 //! The tests start and stop their own servers (`support::servers`), never the shared
-//! ones. The data of the SQL stages comes from the generators in `faults_data`.
+//! ones. The data of the SQL stages comes from the generators in `faults_data`. Last,
+//! "past one machine": every unique index the MongoDB stages create starts with the
+//! shard key `docs/ARCHITECTURE.md` gives for its collection.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -36,11 +38,9 @@ fn mongo_env<'a>(uri: &'a str, db: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![("MONGODB_URI", uri), ("MONGODB_DATABASE", db), ("X_BEARER_TOKEN", TOKEN)]
 }
 
+// Needs no server: nothing listens on the port it names.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the test virtualenv (nx-27017): run by scripts/test.sh"]
 async fn mongodb_out_of_reach_at_start_is_named_with_the_password_masked_by_every_mongo_stage() {
-    // Panics without the virtualenv, as every test of this file does.
-    let _venv = std::env::var("TRENDPIPE_VENV").expect("TRENDPIPE_VENV: run through scripts/test.sh");
     let port = free_port();
     let uri = format!("mongodb://trendpipe:{PASSWORD}@127.0.0.1:{port}/");
     let dir = tempfile::tempdir().unwrap();
@@ -73,12 +73,6 @@ async fn mongodb_out_of_reach_at_start_is_named_with_the_password_masked_by_ever
             run.stderr
         );
     }
-}
-
-/// Documents of a collection as sorted canonical JSON, without the fields a run
-/// stamps with its own clock or identity.
-async fn contents(db: &mongodb::Database, coll: &str, strip: &[&str]) -> Vec<String> {
-    mongo_docs(db, coll, strip).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,8 +129,8 @@ async fn mongodb_stopped_during_fetch_trends_fails_naming_it_and_the_rerun_store
     assert_eq!(reference.code, Some(0), "{}", reference.stderr);
 
     // Every snapshot stored is whole: the faulted run's first place, then the rerun's three.
-    let stored = contents(&client.database("faulted"), "trends", &["_id", "ingested_at", "run_id"]).await;
-    let expected = contents(&client.database("reference"), "trends", &["_id", "ingested_at", "run_id"]).await;
+    let stored = mongo_docs(&client.database("faulted"), "trends", &["_id", "ingested_at", "run_id"]).await;
+    let expected = mongo_docs(&client.database("reference"), "trends", &["_id", "ingested_at", "run_id"]).await;
     assert_eq!(stored.len(), expected.len() + per_place[0], "the reference plus the first place's snapshot");
     let mut snapshots = std::collections::BTreeMap::<(String, String), usize>::new();
     for line in &stored {
@@ -225,8 +219,8 @@ async fn mongodb_stopped_during_fetch_posts_fails_naming_it_and_the_rerun_resume
     assert_eq!(reference.code, Some(0), "{}", reference.stderr);
     // `observed_at` is when a post was last seen: the rerun sees it again.
     let strip = ["_id", "ingested_at", "run_id", "observed_at"];
-    let stored = contents(&client.database("faulted"), "posts", &strip).await;
-    let expected = contents(&client.database("reference"), "posts", &strip).await;
+    let stored = mongo_docs(&client.database("faulted"), "posts", &strip).await;
+    let expected = mongo_docs(&client.database("reference"), "posts", &strip).await;
     assert_eq!(stored.len(), 9, "{stored:#?}");
     assert_eq!(stored, expected);
     client.shutdown().await;
@@ -260,8 +254,8 @@ async fn mongodb_stopped_during_clean_in_place_fails_naming_it_and_the_rerun_cle
     let reference = tokio::task::block_in_place(|| run("clean", &args, &mongo_env(&uri, "reference"), b"", dir.path()));
     assert!(matches!(reference.code, Some(0 | 1)), "{}", reference.stderr);
     for (coll, strip) in [("trends", &["ingested_at"][..]), ("quarantine", &["_id", "at", "run_id"][..])] {
-        let stored = contents(&client.database("faulted"), coll, strip).await;
-        let expected = contents(&client.database("reference"), coll, strip).await;
+        let stored = mongo_docs(&client.database("faulted"), coll, strip).await;
+        let expected = mongo_docs(&client.database("reference"), coll, strip).await;
         assert!(!expected.is_empty(), "{coll}: the reference holds something");
         assert_eq!(stored.len(), expected.len(), "{coll}: counts");
         assert_eq!(stored, expected, "{coll}: content");
