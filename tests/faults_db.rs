@@ -75,6 +75,28 @@ async fn mongodb_out_of_reach_at_start_is_named_with_the_password_masked_by_ever
     }
 }
 
+/// Runs `stage`, stops MongoDB once `ready` holds, checks the run fails naming the
+/// server, and starts the server again on the same data.
+async fn stop_mongo_midway<F, Fut>(
+    mongo: &mut OwnMongo,
+    stage: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &[u8],
+    dir: &Path,
+    ready: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut child = Spawned::start(stage, args, env, stdin.to_vec(), dir);
+    until(&mut child, ready).await;
+    mongo.stop();
+    let faulted = child.finish();
+    assert_named_failure(&faulted, &mongo.address());
+    mongo.restart();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test virtualenv (nx-27017): run by scripts/test.sh"]
 async fn mongodb_stopped_during_fetch_trends_fails_naming_it_and_the_rerun_stores_whole_snapshots() {
@@ -114,14 +136,11 @@ async fn mongodb_stopped_during_fetch_trends_fails_naming_it_and_the_rerun_store
     let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
     let trends = client.database("faulted").collection::<Document>("trends");
 
-    let mut child = Spawned::start("fetch-trends", &args, &env, Vec::new(), dir.path());
     let first = per_place[0] as u64;
-    until(&mut child, || async { trends.count_documents(doc! {}).await.unwrap_or(0) >= first }).await;
-    mongo.stop();
-    let faulted = child.finish();
-    assert_named_failure(&faulted, &mongo.address());
-
-    mongo.restart();
+    stop_mongo_midway(&mut mongo, "fetch-trends", &args, &env, &[], dir.path(), || async {
+        trends.count_documents(doc! {}).await.unwrap_or(0) >= first
+    })
+    .await;
     let rerun = tokio::task::block_in_place(|| run("fetch-trends", &args, &env, b"", dir.path()));
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
     let reference =
@@ -204,13 +223,10 @@ async fn mongodb_stopped_during_fetch_posts_fails_naming_it_and_the_rerun_resume
     let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
     let state = client.database("faulted").collection::<Document>("fetch_state");
 
-    let mut child = Spawned::start("fetch-posts", &args, &env, stdin.to_vec(), dir.path());
-    until(&mut child, || async { state.count_documents(doc! {}).await.unwrap_or(0) >= 1 }).await;
-    mongo.stop();
-    let faulted = child.finish();
-    assert_named_failure(&faulted, &mongo.address());
-
-    mongo.restart();
+    stop_mongo_midway(&mut mongo, "fetch-posts", &args, &env, stdin, dir.path(), || async {
+        state.count_documents(doc! {}).await.unwrap_or(0) >= 1
+    })
+    .await;
     let rerun = tokio::task::block_in_place(|| run("fetch-posts", &args, &env, stdin, dir.path()));
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
     assert!(rerun.stderr.contains("resuming after page 1"), "{}", rerun.stderr);
@@ -242,13 +258,10 @@ async fn mongodb_stopped_during_clean_in_place_fails_naming_it_and_the_rerun_cle
     let env = mongo_env(&uri, "faulted");
     let quarantine = client.database("faulted").collection::<Document>("quarantine");
 
-    let mut child = Spawned::start("clean", &args, &env, Vec::new(), dir.path());
-    until(&mut child, || async { quarantine.count_documents(doc! {}).await.unwrap_or(0) >= 1 }).await;
-    mongo.stop();
-    let faulted = child.finish();
-    assert_named_failure(&faulted, &mongo.address());
-
-    mongo.restart();
+    stop_mongo_midway(&mut mongo, "clean", &args, &env, &[], dir.path(), || async {
+        quarantine.count_documents(doc! {}).await.unwrap_or(0) >= 1
+    })
+    .await;
     let rerun = tokio::task::block_in_place(|| run("clean", &args, &env, b"", dir.path()));
     assert!(matches!(rerun.code, Some(0 | 1)), "{}", rerun.stderr);
     let reference = tokio::task::block_in_place(|| run("clean", &args, &mongo_env(&uri, "reference"), b"", dir.path()));
@@ -282,13 +295,10 @@ async fn mongodb_stopped_during_etl_to_sql_fails_naming_it_and_the_rerun_loads_t
 
     let a = args(&faulted_db);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    let mut child = Spawned::start("etl-to-sql", &a, &env, Vec::new(), dir.path());
-    until(&mut child, || async { faults_data::sqlite_count(&file, "trend_observations").await > 0 }).await;
-    mongo.stop();
-    let faulted = child.finish();
-    assert_named_failure(&faulted, &mongo.address());
-
-    mongo.restart();
+    stop_mongo_midway(&mut mongo, "etl-to-sql", &a, &env, &[], dir.path(), || async {
+        faults_data::sqlite_count(&file, "trend_observations").await > 0
+    })
+    .await;
     let rerun = tokio::task::block_in_place(|| run("etl-to-sql", &a, &env, b"", dir.path()));
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
     let r = args(&reference_db);
