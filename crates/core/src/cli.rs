@@ -126,10 +126,28 @@ pub fn finish(tool: &str, result: anyhow::Result<Status>) -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.downcast_ref::<Error>().map_or(2, Error::exit_code);
-            let _ = writeln!(std::io::stderr(), "{tool}: error: {}", redact(&format!("{e:#}")));
+            let message = format!("{e:#}");
+            let _ = writeln!(std::io::stderr(), "{tool}: error: {}{}", redact(&message), store_named(&e, &message));
             ExitCode::from(code)
         }
     }
+}
+
+/// The store a database error came from, when the message does not say it: a driver
+/// reports "connection reset" or "unexpected end of file" without the server, and the
+/// user of a stage with two stores must know which one failed. Masked, like every
+/// message.
+fn store_named(e: &anyhow::Error, message: &str) -> String {
+    let (sql, mongo) = ledger::stores();
+    let mut names = Vec::new();
+    if e.chain().any(|c| c.is::<mongodb::error::Error>()) {
+        names.extend(mongo.iter().map(|(uri, _)| format!("MongoDB at {}", redact(uri))));
+    }
+    if e.chain().any(|c| c.is::<sqlx::Error>()) {
+        names.extend(sql.iter().map(|url| format!("database {}", redact(url))));
+    }
+    names.retain(|n| !redact(message).contains(n.as_str()));
+    if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
 }
 
 /// Logs go to stderr as `tool: message` (`tool: warning: message` for warnings).

@@ -31,6 +31,12 @@ pub const POSTS: &str = "posts";
 pub const QUARANTINE: &str = "quarantine";
 pub const RUNS: &str = "runs";
 
+/// The shard keys of the collections a sharded cluster splits (docs/ARCHITECTURE.md,
+/// "Past one machine"): each is a prefix of the collection's unique index, which a
+/// sharded cluster can only enforce that way. A write that may change one of these
+/// fields must name their stored values in its filter ([`shard_key_filter`]).
+pub const SHARD_KEYS: [(&str, &[&str]); 2] = [(TRENDS, &["source", "place.id", "key"]), (POSTS, &["source", "id"])];
+
 /// The fields stored as BSON dates.
 const TIME_FIELDS: [&str; 6] = ["observed_at", "created_at", "ingested_at", "at", "started_at", "finished_at"];
 
@@ -222,6 +228,25 @@ impl Mongo {
     }
 }
 
+/// `{_id: …}` plus the stored values of the collection's shard key fields: the filter
+/// of a single-document update on a sharded cluster, which must name the whole shard
+/// key when the update changes it. Fields the document lacks are left out (`$eq`
+/// rather than the implicit form: nx-27017 matches numeric-looking strings only so).
+pub fn shard_key_filter(coll: &str, stored: &Document) -> Document {
+    let mut filter = doc! { "_id": stored.get("_id").cloned().unwrap_or(Bson::Null) };
+    let fields = SHARD_KEYS.iter().find(|(c, _)| *c == coll).map(|(_, f)| *f).unwrap_or_default();
+    for field in fields {
+        let value = match field.split_once('.') {
+            Some((outer, inner)) => stored.get_document(outer).ok().and_then(|d| d.get(inner)),
+            None => stored.get(*field),
+        };
+        if let Some(v) = value {
+            filter.insert(*field, doc! { "$eq": v.clone() });
+        }
+    }
+    filter
+}
+
 /// Reads the next document of a cursor as an NDJSON record.
 pub async fn next_record(cursor: &mut Cursor<Document>) -> anyhow::Result<Option<Value>> {
     Ok(cursor.try_next().await.context("reading from MongoDB")?.map(to_json))
@@ -293,6 +318,19 @@ pub fn to_json(doc: Document) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_shard_key_filter_names_the_stored_values_and_skips_missing_fields() {
+        let stored = doc! { "_id": 7, "source": "x", "place": { "id": "23424768" }, "key": "BBB26", "volume": 1 };
+        let filter = shard_key_filter(TRENDS, &stored);
+        assert_eq!(
+            filter,
+            doc! { "_id": 7, "source": { "$eq": "x" }, "place.id": { "$eq": "23424768" }, "key": { "$eq": "BBB26" } }
+        );
+        let post = doc! { "_id": 8, "source": "x" };
+        assert_eq!(shard_key_filter(POSTS, &post), doc! { "_id": 8, "source": { "$eq": "x" } });
+        assert_eq!(shard_key_filter(RUNS, &post), doc! { "_id": 8 });
+    }
 
     #[test]
     fn documents_round_trip_with_dates() {

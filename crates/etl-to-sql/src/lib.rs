@@ -112,7 +112,15 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     };
     lock.release().await;
     sql.close().await;
-    let (summary, quarantine) = result?;
+    // A database that fails mid-run (a full disk, a lost server) is named: the drivers'
+    // messages ("database or disk is full") do not say which one.
+    let (summary, quarantine) = result.map_err(|e| {
+        if e.chain().any(|c| c.is::<load::LoadError>()) {
+            e.context(format!("database {}", trendpipe_core::redact::redact(&url)))
+        } else {
+            e
+        }
+    })?;
     summary.report(&url, &quarantine);
     Ok(Status { rejected: summary.rejected, ..Status::ok() })
 }

@@ -316,8 +316,9 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
                 };
                 let paging = Paging { source, origin, trend, key: &key, label: &label, token: token.as_deref() };
                 if let Err(e) = self.page_through(&paging, &mut followers).await {
-                    // A refused token is everybody's problem: stop the run.
-                    if e.downcast_ref::<Error>().is_some() {
+                    // A refused token, or MongoDB failing to store (a server gone), is
+                    // everybody's problem: stop the run rather than try the next trend.
+                    if e.downcast_ref::<Error>().is_some() || e.chain().any(|c| c.is::<mongodb::error::Error>()) {
                         return Err(e);
                     }
                     self.tally.failed.push(format!("{e:#}"));
