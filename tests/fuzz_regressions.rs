@@ -75,9 +75,6 @@ fn every_fuzz_target_has_a_binary_and_seeds() {
     for (name, _) in bodies::TARGETS {
         assert!(root.join(format!("fuzz/fuzz_targets/{name}.rs")).is_file(), "{name}: no fuzz_targets/{name}.rs");
         assert!(manifest.contains(&format!("name = \"{name}\"")), "{name}: not a [[bin]] of fuzz/Cargo.toml");
-        assert!(
-            bodies::SEEDS.iter().any(|(t, _)| t == name),
-            "{name}: no seed directory in SEEDS"
-        );
+        assert!(bodies::SEEDS.iter().any(|(t, _)| t == name), "{name}: no seed directory in SEEDS");
     }
 }

@@ -74,8 +74,9 @@ pub fn ndjson_records(data: &[u8]) {
                 }
                 if let Ok(record) = serde_json::from_str::<Record>(text) {
                     let written = serde_json::to_string(&record).unwrap();
-                    let again: Record = serde_json::from_str(&written)
-                        .unwrap_or_else(|e| panic!("line {line}: a written record does not read back ({e}): {written}"));
+                    let again: Record = serde_json::from_str(&written).unwrap_or_else(|e| {
+                        panic!("line {line}: a written record does not read back ({e}): {written}")
+                    });
                     assert_eq!(
                         serde_json::to_value(&again).unwrap(),
                         serde_json::to_value(&record).unwrap(),
@@ -338,7 +339,11 @@ pub fn sample_report(s: [String; 6]) -> trendpipe_report::report::Report {
         score: Some(-5.0),
         posts: Some(3),
         method: Some(evidence.clone()),
-        evidence: vec![Evidence { id: Value::String(handle.clone()), text: Some(evidence.clone()), compound: Some(-0.9) }],
+        evidence: vec![Evidence {
+            id: Value::String(handle.clone()),
+            text: Some(evidence.clone()),
+            compound: Some(-0.9),
+        }],
     };
     let account = InfluencerRow {
         trend_key: key.clone(),
@@ -370,7 +375,11 @@ pub fn sample_report(s: [String; 6]) -> trendpipe_report::report::Report {
         evolution: Some(vec![Evolution {
             key: key.clone(),
             name: name.clone(),
-            lines: vec![Line { place: place.clone(), metric: "volume", segments: vec![vec![point(t0, 1.0), point(t1, 5.0)]] }],
+            lines: vec![Line {
+                place: place.clone(),
+                metric: "volume",
+                segments: vec![vec![point(t0, 1.0), point(t1, 5.0)]],
+            }],
         }]),
         sentiment: Some(vec![SentimentSeries {
             key: key.clone(),
