@@ -18,8 +18,11 @@ use serde_json::Value;
 use trendpipe_core::ndjson::{self, NdjsonReader};
 use trendpipe_core::record::Record;
 
+/// The body of a fuzz target.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (the directory of its seeds and regressions) and body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("ndjson_records", ndjson_records),
     ("x_v2_trends", x_v2_trends),
     ("x_v2_search", x_v2_search),
