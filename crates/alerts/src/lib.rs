@@ -197,7 +197,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     let config = args.config.load()?;
     let webhook = match config.setting(args.webhook.as_deref(), "ALERTS_WEBHOOK_URL") {
         Some(url) => {
-            trendpipe_core::redact::register_secret(&url);
+            trendpipe_core::redact::register_secret_url(&url);
             Some(Webhook::new(&url, StdDuration::from_secs(args.webhook_timeout.max(1)), args.webhook_retries)?)
         }
         None => None,

@@ -114,7 +114,11 @@ pub async fn read(
         let (line, problem) = match reader.next_line() {
             None => break,
             Some(Err(e)) => return Err(e).context("reading standard input"),
-            Some(Ok(Err(bad))) => (bad.line, Some((bad.message, serde_json::Value::String(bad.raw)))),
+            Some(Ok(Err(bad))) => {
+                // A line that is not text was read too: "read" is what came in.
+                read.lines += 1;
+                (bad.line, Some((bad.message, serde_json::Value::String(bad.raw))))
+            }
             Some(Ok(Ok((line, text)))) => {
                 read.lines += 1;
                 match classify(text) {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use trendpipe_core::http::{Http, Policy};
 use trendpipe_core::record::format_time;
-use trendpipe_core::redact::register_secret;
+use trendpipe_core::redact::register_secret_url;
 
 use crate::output::Alert;
 
@@ -29,7 +29,7 @@ pub struct Webhook {
 impl Webhook {
     /// A webhook at `url` with a `timeout` per attempt and `retries` retries.
     pub fn new(url: &str, timeout: Duration, retries: u32) -> anyhow::Result<Self> {
-        register_secret(url);
+        register_secret_url(url);
         let policy = Policy {
             timeout,
             retries,

@@ -23,6 +23,32 @@ pub fn register_secret(value: &str) {
     }
 }
 
+/// Remembers a URL that is a secret as a whole (a webhook's), and the parts of it a
+/// server may quote back on their own: its path, and each path segment or query value
+/// that looks like a token (not a plain lower-case word such as `hooks` or
+/// `services`), so that "no hook at /hooks/TOKEN" is masked too.
+pub fn register_secret_url(url: &str) {
+    register_secret(url);
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let Some(slash) = after_scheme.find('/') else { return };
+    let (authority, rest) = after_scheme.split_at(slash);
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        if let Some((_, password)) = userinfo.split_once(':') {
+            register_secret(password);
+        }
+    }
+    let rest = rest.split('#').next().unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    register_secret(path);
+    let tokenish = |s: &str| s.len() >= 8 && !s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
+    for segment in path.split('/').filter(|s| tokenish(s)) {
+        register_secret(segment);
+    }
+    for value in query.split('&').filter_map(|kv| kv.split_once('=').map(|(_, v)| v)).filter(|v| tokenish(v)) {
+        register_secret(value);
+    }
+}
+
 /// Masks registered secrets and the password of every `scheme://user:password@`
 /// found in `text`.
 pub fn redact(text: &str) -> String {
@@ -92,6 +118,15 @@ mod tests {
         );
         assert_eq!(redact("sqlite:trends.db"), "sqlite:trends.db");
         assert_eq!(redact("mongodb://user@host"), "mongodb://user@host");
+    }
+
+    #[test]
+    fn masks_the_token_parts_of_a_secret_url() {
+        register_secret_url("https://hooks.example.com/services/T00ABC/B00XYZ/Zk9pQr7sTuVw?sig=Qx81-abcdef&v=ok");
+        assert_eq!(redact("no hook at /services/T00ABC/B00XYZ/Zk9pQr7sTuVw"), "no hook at ***");
+        assert_eq!(redact("token Zk9pQr7sTuVw refused"), "token *** refused");
+        assert_eq!(redact("bad sig Qx81-abcdef"), "bad sig ***");
+        assert_eq!(redact("the services are down"), "the services are down");
     }
 
     #[test]

@@ -172,7 +172,9 @@ impl Corpus {
                 at: Utc::now(),
                 run_id: None,
             };
-            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+            // Decoded, not just skimmed: a lone surrogate escape (`"\ud800"`) passes a
+            // skim and would make the reject line unreadable.
+            if serde_json::from_str::<Value>(text).is_ok() {
                 quarantine.put_json(head, text).await?;
             } else {
                 let entry = QuarantineEntry {
