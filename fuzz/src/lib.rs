@@ -376,6 +376,7 @@ pub fn sample_report(s: [String; 6]) -> trendpipe_report::report::Report {
     Report {
         scope,
         sections: Section::ALL.to_vec(),
+        health: None,
         top: Some(vec![top]),
         evolution: Some(vec![Evolution {
             key: key.clone(),
