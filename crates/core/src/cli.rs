@@ -157,7 +157,7 @@ fn store_named(e: &anyhow::Error, message: &str) -> String {
 fn init_logging(tool: &'static str) {
     let filter = std::env::var("TRENDPIPE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "warn,sqlx=error,trendpipe_core=info,trendpipe_fetch_trends=info,trendpipe_fetch_posts=info,trendpipe_clean=info,trendpipe_etl_to_sql=info,trendpipe_sentiment=info,trendpipe_influencers=info,trendpipe_alerts=info,trendpipe_report=info".into());
+        .unwrap_or_else(|_| "warn,sqlx=error,trendpipe_core=info,trendpipe_fetch_trends=info,trendpipe_fetch_posts=info,trendpipe_clean=info,trendpipe_etl_to_sql=info,trendpipe_sentiment=info,trendpipe_influencers=info,trendpipe_alerts=info,trendpipe_report=info,trendpipe_gen=info".into());
     let mut builder = env_logger::Builder::new();
     builder.parse_filters(&filter).target(env_logger::Target::Stderr).format(move |buf, record| {
         let message = redact(&record.args().to_string());

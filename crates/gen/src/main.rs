@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    trendpipe_core::cli::main("gen-data", trendpipe_gen::run)
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# One run of the whole pipeline on saved X v1.1 search pages (made by
+# `gen-data x-v1`), in Rust or in Python, into a fresh SQLite file; for the side by
+# side figures of scripts/bench.sh (BENCHMARKS.md, "Whole pipeline").
+#
+#   scripts/bench-pipeline.sh rust|python PAGES_DIR WORK_DIR
+#
+# rust:   fetch-posts --source x-v1 | clean | sentiment | etl-to-sql, then
+#         sentiment --db (the per-trend windows), influencers --db, alerts --db and
+#         report --format html, as the README chains them; release binaries from
+#         $BIN (default: $CARGO_TARGET_DIR/release, else target/release).
+# python: scripts/bench_pipeline.py, the same steps with json, pandas,
+#         vaderSentiment, LeIA, NetworkX and sqlite3 ($TRENDPIPE_PYTHON).
+# Each step's wall time goes to stderr; nothing is checked here.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+side=${1:?rust or python} pages=${2:?PAGES_DIR} work=${3:?WORK_DIR}
+bin=${BIN:-${CARGO_TARGET_DIR:-$root/target}/release}
+mkdir -p "$work"
+db="$work/$side.db"
+rm -f "$db" "$db-wal" "$db-shm"
+
+step() {
+    local name=$1 start
+    shift
+    start=$(date +%s.%N)
+    # A stage exits 1 when it set records aside and alerts 3 when it raised alerts:
+    # both are finished runs.
+    "$@" || {
+        local rc=$?
+        [ "$rc" -le 1 ] || { [ "$name" = alerts ] && [ "$rc" -eq 3 ]; } || {
+            echo "bench-pipeline $side: $name failed (exit $rc)" >&2
+            exit "$rc"
+        }
+    }
+    printf 'bench-pipeline %s: %-12s %7.2f s\n' "$side" "$name" "$(echo "$(date +%s.%N) - $start" | bc -l)" >&2
+}
+
+case $side in
+rust)
+    files=()
+    for f in "$pages"/*.json; do files+=(--file "$f"); done
+    import_to_load() {
+        "$bin/fetch-posts" --source x-v1 --limit 4294967295 "${files[@]}" \
+            | "$bin/clean" --reject "$work/rejects.ndjson" \
+            | "$bin/sentiment" \
+            | "$bin/etl-to-sql" --db "sqlite:$db"
+    }
+    step import-to-load import_to_load
+    step windows "$bin/sentiment" --db "sqlite:$db"
+    step influencers "$bin/influencers" --db "sqlite:$db"
+    step alerts "$bin/alerts" --db "sqlite:$db" --metric sentiment
+    step report "$bin/report" --db "sqlite:$db" --format html --output "$work/rust-report.html"
+    ;;
+python)
+    step all "${TRENDPIPE_PYTHON:-python3}" "$root/scripts/bench_pipeline.py" "$pages" "$db" "$work/python-report.html"
+    ;;
+*)
+    echo "bench-pipeline: rust or python, not $side" >&2
+    exit 2
+    ;;
+esac
