@@ -4,6 +4,7 @@
 # Tests that need a service are marked #[ignore = "needs …"] so that a plain
 # `cargo test` lists them as ignored; here they run (--include-ignored), and fail
 # rather than skip when their service is missing.
+# --no-fail-fast: every failing test binary is reported, not only the first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +20,4 @@ cargo fmt --all --check
 echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
-cargo test --workspace --locked -- --include-ignored
+cargo test --workspace --locked --no-fail-fast -- --include-ignored

@@ -146,7 +146,12 @@ fn every_stdin_stage_rejects_or_passes_each_hostile_line_and_loses_none() {
     let rejected = rejects(&reject("etl-to-sql"), n).len() as u64;
     assert_eq!(counts["read"].as_u64(), Some(n), "{counts}");
     assert_eq!(counts["rejected"].as_u64(), Some(rejected), "{counts}");
-    let stored = ["observations", "posts", "skipped"].iter().map(|k| counts[k].as_u64().unwrap_or(0)).sum::<u64>();
+    // Each table's rows offered: new, updated or already stored unchanged.
+    let offered = |table: &str| {
+        ["new", "updated", "unchanged"].iter().map(|k| counts[table][k].as_u64().unwrap_or(0)).sum::<u64>()
+    };
+    let skipped = counts["skipped"].as_u64().unwrap_or(0);
+    let stored = offered("observations") + offered("posts") + skipped;
     assert_eq!(stored + rejected, n, "{counts}");
 
     // influencers and alerts read everything and say what became of each line.
