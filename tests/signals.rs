@@ -180,12 +180,14 @@ const LOADED: &[&str] = &[
     "SELECT p.post_id || '|' || l.trend_key FROM post_trends l JOIN posts p ON p.id = l.post",
 ];
 
-/// What `sentiment --db` writes.
+/// What `sentiment --db` writes. A window's mean is rounded to nine places: the
+/// database sums its scores in the order it finds the rows, which an interrupted run
+/// changes, and a float sum in another order may differ in its last bits.
 const SCORED: &[&str] = &[
     "SELECT p.post_id || '|' || s.model || '|' || CAST(s.compound AS TEXT) || '|' || s.label \
      FROM post_sentiment s JOIN posts p ON p.id = s.post",
     "SELECT trend_key || '|' || window_len || '|' || CAST(window_start AS TEXT) || '|' || CAST(posts AS TEXT) || '|' || \
-     CAST(mean_compound AS TEXT) || '|' || label FROM trend_sentiment",
+     CAST(ROUND(CAST(mean_compound AS NUMERIC), 9) AS TEXT) || '|' || label FROM trend_sentiment",
 ];
 
 /// What `influencers --db` writes.
