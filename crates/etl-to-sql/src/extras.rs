@@ -1,16 +1,19 @@
-//! What a provider says about a trend beyond its observation: its own category
+//! What the load keeps beside a trend's observation: the provider's own category
 //! (`trends.category`, Bluesky's topics may carry one) and the titles of the news
-//! items attached to it (`trend_news`, Google Trends' `ht:news_item`s). The report's
-//! category rules read both (docs/ARCHITECTURE.md, "report").
+//! items attached to it (`trend_news`, Google Trends' `ht:news_item`s), which the
+//! report's category rules read, and the newest observation of each source and place
+//! (`observation_freshness`), which the report's health check reads
+//! (docs/ARCHITECTURE.md, "report" and "Storage").
 //!
 //! Written in the transaction of the batch that carries them, after its trends are
 //! merged, by every load path (SQLite fast path, PostgreSQL, generic), with the same
 //! statements: a category is set only when it differs, a news title is inserted only
-//! once, so a rerun changes nothing. Records without either field cost a look into
-//! their extra fields and no statement.
+//! once, a newest time only moves forward, so a rerun changes nothing. Records
+//! without a category or news cost a look into their extra fields and no statement.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 use trendpipe_core::record::Trend;
 
@@ -21,6 +24,13 @@ const CATEGORY_SQL: &str = "UPDATE trends SET category = $1 \
 
 /// Adds a news title of a trend, once.
 const NEWS_SQL: &str = "INSERT INTO trend_news (trend_key, title) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+/// Moves a source and place's newest observation forward, never back: the later of
+/// the stored and the loaded time, so that an older batch loaded late, or a rerun,
+/// leaves it as it is.
+const FRESHNESS_SQL: &str = "INSERT INTO observation_freshness (source, place, newest) VALUES ($1, $2, $3) \
+     ON CONFLICT (source, place) DO UPDATE SET newest = excluded.newest \
+     WHERE excluded.newest > observation_freshness.newest";
 
 /// Longest stored category, in characters: a provider label is a word or two.
 const MAX_CATEGORY: usize = 100;
@@ -76,6 +86,17 @@ impl Extras {
     }
 }
 
+/// The newest observation time of each `(source, place code)` among `trends`.
+pub fn newest(trends: &[Trend]) -> BTreeMap<(&str, &str), DateTime<Utc>> {
+    let mut out: BTreeMap<(&str, &str), DateTime<Utc>> = BTreeMap::new();
+    for t in trends {
+        out.entry((t.source.as_str(), t.place.id.as_str()))
+            .and_modify(|at| *at = (*at).max(t.observed_at))
+            .or_insert(t.observed_at);
+    }
+    out
+}
+
 /// A record's provider category, trimmed and clipped; `None` when absent or blank.
 fn category(t: &Trend) -> Option<String> {
     t.extra.get("category").and_then(|v| v.as_str()).and_then(|s| clip(s, MAX_CATEGORY))
@@ -95,7 +116,16 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
 {
+    for ((source, place), at) in newest(trends) {
+        sqlx::query::<DB>(FRESHNESS_SQL)
+            .bind(source.to_owned())
+            .bind(place.to_owned())
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+    }
     let extras = Extras::of(trends);
     for ((source, key), category) in extras.categories {
         sqlx::query::<DB>(CATEGORY_SQL).bind(category).bind(source).bind(key).execute(&mut *conn).await?;
@@ -108,6 +138,13 @@ where
 
 /// The same as [`write`] on the SQLite fast path's transaction.
 pub fn write_lite(tx: &rusqlite::Transaction<'_>, trends: &[Trend]) -> rusqlite::Result<()> {
+    {
+        let mut upsert = tx.prepare_cached(FRESHNESS_SQL)?;
+        for ((source, place), at) in newest(trends) {
+            // The text the observations are stored with, so that both compare as times.
+            upsert.execute(rusqlite::params![source, place, trendpipe_core::sql::time_text(&at)])?;
+        }
+    }
     let extras = Extras::of(trends);
     if extras.is_empty() {
         return Ok(());

@@ -181,29 +181,46 @@ async fn runs(sql: &Sql, since: DateTime<Utc>) -> anyhow::Result<Vec<Run>> {
         .collect()
 }
 
+/// The newest observation of every source and place, from `observation_freshness`
+/// (kept by etl-to-sql): a few rows, where the observations are millions. A database
+/// that predates that table (a read-only server does not migrate) is scanned instead.
 async fn newest_observations(sql: &Sql) -> anyhow::Result<Vec<(String, String, DateTime<Utc>)>> {
-    let rows: Vec<(String, String, String)> = match sql {
-        Sql::Sqlite(pool) => {
-            sqlx::query_as(
-                "SELECT t.source, p.code, max(o.observed_at) FROM trend_observations o \
-                 JOIN trends t ON t.id = o.trend_id JOIN places p ON p.id = o.place_id \
-                 GROUP BY t.source, p.code ORDER BY t.source, p.code",
-            )
-            .fetch_all(pool)
-            .await?
+    fn table(newest: &str) -> String {
+        format!("SELECT source, place, {newest} FROM observation_freshness ORDER BY source, place")
+    }
+    fn scan(newest: &str) -> String {
+        format!(
+            "SELECT t.source, p.code, {newest} FROM trend_observations o \
+             JOIN trends t ON t.id = o.trend_id JOIN places p ON p.id = o.place_id \
+             GROUP BY t.source, p.code ORDER BY t.source, p.code"
+        )
+    }
+    let rows = match newest_rows(sql, table, "newest").await {
+        Err(sqlx::Error::Database(e))
+            if ["no such table", "does not exist"].iter().any(|m| e.message().contains(m)) =>
+        {
+            log::warn!("no observation_freshness table in this database ({}): scanning the observations", e.message());
+            newest_rows(sql, scan, "max(o.observed_at)").await?
         }
-        Sql::Postgres(pool) => {
-            sqlx::query_as(
-                "SELECT t.source, p.code, to_char(max(o.observed_at) AT TIME ZONE 'UTC', \
-                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM trend_observations o \
-                 JOIN trends t ON t.id = o.trend_id JOIN places p ON p.id = o.place_id \
-                 GROUP BY t.source, p.code ORDER BY t.source, p.code",
-            )
-            .fetch_all(pool)
-            .await?
-        }
+        other => other?,
     };
     rows.into_iter().map(|(s, p, t)| Ok((s, p, time(&t)?))).collect()
+}
+
+/// Runs the query `text` makes of the time expression `newest`, that time read as
+/// RFC 3339 text in both dialects.
+async fn newest_rows(
+    sql: &Sql,
+    text: fn(&str) -> String,
+    newest: &str,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    match sql {
+        Sql::Sqlite(pool) => sqlx::query_as(&text(newest)).fetch_all(pool).await,
+        Sql::Postgres(pool) => {
+            let newest = format!("to_char({newest} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+            sqlx::query_as(&text(&newest)).fetch_all(pool).await
+        }
+    }
 }
 
 /// How long ago, in words a person reads at a glance.

@@ -269,23 +269,61 @@ pub async fn build(
     let names: HashMap<&str, &str> = rows.iter().map(|r| (r.key.as_str(), r.name.as_str())).collect();
     let name_of = |k: &str| names.get(k).map_or_else(|| k.to_owned(), |n| (*n).to_owned());
 
-    // Words of every top trend: the word cloud and the posts rule of the categories.
-    let mut clouds = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let texts = query::words::texts(sql, scope, &r.key).await.context("reading posts for word clouds")?;
-        let counts = words::count(texts.iter().map(String::as_str));
-        let placed = words::layout(&counts, CLOUD_SIZE.0, CLOUD_SIZE.1);
-        let shown: Vec<WordCount> = counts.into_iter().take(words::MAX_WORDS).collect();
-        clouds.push(Cloud { key: r.key.clone(), name: r.name.clone(), posts: texts.len(), words: shown, placed });
-    }
-    lap("words");
-
-    let hourly = if wants(Section::Heatmap) || wants(Section::Categories) {
-        query::observations::hourly(sql, scope).await.context("querying hourly observations")?
-    } else {
-        Vec::new()
+    // Once the top trends are known, the other sections' reads are independent: they
+    // run concurrently on the pool (PostgreSQL answers them on both cores), each one
+    // query for all the top trends rather than one per trend.
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let clouds = async {
+        let texts = query::words::texts(sql, scope, &keys).await.context("reading posts for word clouds")?;
+        // Counting and laying out words is CPU work: off the async threads.
+        let keyed: Vec<(String, String)> = rows.iter().map(|r| (r.key.clone(), r.name.clone())).collect();
+        tokio::task::spawn_blocking(move || clouds_of(keyed, texts)).await.context("laying out word clouds")
     };
-    lap("hourly");
+    let hourly = async {
+        if wants(Section::Heatmap) || wants(Section::Categories) {
+            query::observations::hourly(sql, scope).await.context("querying hourly observations")
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let sentiment_rows =
+        async { query::sentiment::windows(sql, scope, &keys).await.context("querying trend sentiment") };
+    let alert_rows = async {
+        if wants(Section::Alerts) || wants(Section::Sentiment) {
+            optional(query::alerts::alerts(sql, scope).await, "alerts").context("querying alerts")
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    // The evolution's series name each trend's places too: read the places alone
+    // only when the series are not wanted.
+    let series = async {
+        if wants(Section::Evolution) {
+            query::observations::series(sql, scope, &ids).await.context("querying series").map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let places = async {
+        if wants(Section::Evolution) {
+            Ok(Vec::new())
+        } else {
+            query::top::places_of(sql, scope, &ids).await.context("querying places")
+        }
+    };
+    let influencer_rows = async {
+        if wants(Section::Influencers) {
+            optional(query::influencers::leaderboard(sql, scope, &keys).await, "influencer scores")
+                .context("querying influencer scores")
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (clouds, hourly, sentiment_rows, alert_rows, series, places, influencer_rows) =
+        tokio::try_join!(clouds, hourly, sentiment_rows, alert_rows, series, places, influencer_rows)?;
+    lap("sections");
+
     let mut all_keys: Vec<String> = keys.clone();
     let mut seen: HashSet<String> = keys.iter().cloned().collect();
     for h in &hourly {
@@ -300,23 +338,22 @@ pub async fn build(
             categories.iter().map(|(k, c)| (k.clone(), c.category.clone(), c.rule.clone())).collect();
         query::categories::store(sql, &rows).await.context("storing trend categories")?;
     }
+    let sentiment = sentiment_series(&rows, &sentiment_rows, &alert_rows);
 
-    let sentiment_rows = query::sentiment::windows(sql, scope, &keys).await.context("querying trend sentiment")?;
-    let alert_rows = if wants(Section::Alerts) || wants(Section::Sentiment) {
-        optional(query::alerts::alerts(sql, scope).await, "alerts").context("querying alerts")?
+    // Each trend's points (or places), split off the one answer in trend order.
+    let mut points_of: HashMap<i64, Vec<Point>> = HashMap::with_capacity(rows.len());
+    for p in series.unwrap_or_default() {
+        points_of.entry(p.trend_id).or_default().push(p);
+    }
+    let mut places_of: HashMap<i64, Vec<String>> = HashMap::with_capacity(rows.len());
+    for p in places {
+        places_of.entry(p.trend_id).or_default().push(p.place);
+    }
+    let series: Vec<Vec<Point>> = if wants(Section::Evolution) {
+        rows.iter().map(|r| points_of.get(&r.id).cloned().unwrap_or_default()).collect()
     } else {
         Vec::new()
     };
-    let sentiment = sentiment_series(&rows, &sentiment_rows, &alert_rows);
-    lap("sentiment");
-
-    // The evolution's series name each trend's places too: one query per trend, not two.
-    let mut series = Vec::with_capacity(rows.len());
-    if wants(Section::Evolution) {
-        for r in &rows {
-            series.push(query::observations::series(sql, scope, r.id).await.context("querying series")?);
-        }
-    }
     let mut top = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
         let places = match series.get(i) {
@@ -324,7 +361,7 @@ pub async fn build(
                 let names: std::collections::BTreeSet<&str> = points.iter().map(|p| p.place.as_str()).collect();
                 names.into_iter().map(str::to_owned).collect()
             }
-            None => query::top::places_of(sql, scope, r.id).await.context("querying places")?,
+            None => places_of.get(&r.id).cloned().unwrap_or_default(),
         };
         let category = categories
             .get(&r.key)
@@ -358,13 +395,7 @@ pub async fn build(
             .collect()
     });
 
-    let influencers = if wants(Section::Influencers) {
-        let rows = optional(query::influencers::leaderboard(sql, scope, &keys).await, "influencer scores")
-            .context("querying influencer scores")?;
-        Some(leaderboards(&keys, rows, &name_of))
-    } else {
-        None
-    };
+    let influencers = influencer_rows.map(|rows| leaderboards(&keys, rows, &name_of));
 
     let heatmap = wants(Section::Heatmap).then(|| heatmaps(scope, &hourly, &categories));
     let cats = wants(Section::Categories).then(|| {
@@ -413,6 +444,28 @@ fn optional<T>(result: Result<Vec<T>, sqlx::Error>, what: &str) -> Result<Vec<T>
     }
 }
 
+/// The word cloud of each top trend (`(key, name)`, in order) from the texts read
+/// for its key: the newest first, a text-less post counted as read but not worded.
+fn clouds_of(trends: Vec<(String, String)>, texts: Vec<query::words::KeyText>) -> Vec<Cloud> {
+    let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
+    for t in texts {
+        if let Some(text) = t.text {
+            by_key.entry(t.trend_key).or_default().push(text);
+        }
+    }
+    let empty = Vec::new();
+    trends
+        .into_iter()
+        .map(|(key, name)| {
+            let texts = by_key.get(&key).unwrap_or(&empty);
+            let counts = words::count(texts.iter().map(String::as_str));
+            let placed = words::layout(&counts, CLOUD_SIZE.0, CLOUD_SIZE.1);
+            let shown: Vec<WordCount> = counts.into_iter().take(words::MAX_WORDS).collect();
+            Cloud { key, name, posts: texts.len(), words: shown, placed }
+        })
+        .collect()
+}
+
 async fn categorise(
     sql: &Sql,
     rules: &Rules,
@@ -423,14 +476,13 @@ async fn categorise(
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
-    let provider: HashMap<String, String> = query::categories::provider(sql, keys)
-        .await
-        .context("reading provider categories")?
-        .into_iter()
-        .map(|kv| (kv.trend_key, kv.value))
-        .collect();
+    let (provider, titles) = tokio::try_join!(
+        async { query::categories::provider(sql, keys).await.context("reading provider categories") },
+        async { query::categories::news(sql, keys).await.context("reading news titles") },
+    )?;
+    let provider: HashMap<String, String> = provider.into_iter().map(|kv| (kv.trend_key, kv.value)).collect();
     let mut news: HashMap<String, Vec<String>> = HashMap::new();
-    for kv in query::categories::news(sql, keys).await.context("reading news titles")? {
+    for kv in titles {
         news.entry(kv.trend_key).or_default().push(kv.value);
     }
     let mut out = HashMap::with_capacity(keys.len());

@@ -18,7 +18,7 @@ pub async fn provider(sql: &Sql, keys: &[String]) -> Result<Vec<KeyValue>, sqlx:
     fetch(
         sql,
         "SELECT key AS trend_key, MIN(category) AS value FROM trends
-          WHERE key = @TEXTS($1) AND category IS NOT NULL AND category <> '' GROUP BY key",
+          WHERE key = @LIST($1) AND category IS NOT NULL AND category <> '' GROUP BY key",
         &[Param::Texts(keys.to_vec())],
     )
     .await
@@ -28,7 +28,7 @@ pub async fn provider(sql: &Sql, keys: &[String]) -> Result<Vec<KeyValue>, sqlx:
 pub async fn news(sql: &Sql, keys: &[String]) -> Result<Vec<KeyValue>, sqlx::Error> {
     fetch(
         sql,
-        "SELECT trend_key, title AS value FROM trend_news WHERE trend_key = @TEXTS($1) ORDER BY trend_key, title",
+        "SELECT trend_key, title AS value FROM trend_news WHERE trend_key = @LIST($1) ORDER BY trend_key, title",
         &[Param::Texts(keys.to_vec())],
     )
     .await

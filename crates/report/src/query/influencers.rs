@@ -48,7 +48,7 @@ pub async fn leaderboard(sql: &Sql, scope: &Scope, keys: &[String]) -> Result<Ve
                 CAST(s.structural_virality AS DOUBLE PRECISION) AS structural_virality,
                 CAST(s.pagerank AS DOUBLE PRECISION) AS pagerank
            FROM influencer_scores s JOIN authors a ON a.id = s.author
-          WHERE s.trend_key = @TEXTS($1) AND s.window_start >= $2 AND s.window_start < $3
+          WHERE s.trend_key = @LIST($1) AND s.window_start >= $2 AND s.window_start < $3
           ORDER BY s.trend_key, s.score DESC, a.author_id",
         &[Param::Texts(keys.to_vec()), Param::Time(scope.since), Param::Time(scope.until)],
     )

@@ -31,6 +31,18 @@ pub enum Param {
     Text(String),
     Int(i64),
     Texts(Vec<String>),
+    Ints(Vec<i64>),
+}
+
+impl Param {
+    /// The length of a list parameter, `None` for a single value.
+    fn list_len(&self) -> Option<usize> {
+        match self {
+            Param::Texts(list) => Some(list.len()),
+            Param::Ints(list) => Some(list.len()),
+            _ => None,
+        }
+    }
 }
 
 /// Runs `text` with `params` and decodes every row as `T`.
@@ -55,12 +67,18 @@ where
                         }
                         q
                     }
+                    Param::Ints(list) => {
+                        for n in list {
+                            q = q.bind(*n);
+                        }
+                        q
+                    }
                 };
             }
             q.fetch_all(pool).await
         }
         Sql::Postgres(pool) => {
-            let text = text.replace("@TEXTS", "ANY");
+            let text = text.replace("@LIST", "ANY");
             let mut q = sqlx::query_as::<_, T>(&text);
             for p in params {
                 q = match p {
@@ -68,6 +86,7 @@ where
                     Param::Text(s) => q.bind(s.clone()),
                     Param::Int(n) => q.bind(*n),
                     Param::Texts(list) => q.bind(list.clone()),
+                    Param::Ints(list) => q.bind(list.clone()),
                 };
             }
             q.fetch_all(pool).await
@@ -75,17 +94,14 @@ where
     }
 }
 
-/// SQLite has no arrays: a `Texts` parameter becomes a list of placeholders. Queries
-/// write `= @TEXTS($n)`; in SQLite that is `IN (?n, ?n+1, …)` and later placeholders
+/// SQLite has no arrays: a list parameter (`Texts`, `Ints`) becomes a list of
+/// placeholders. Queries write `= @LIST($n)`; in SQLite that is `IN (?n, ?n+1, …)` and later placeholders
 /// are renumbered, in PostgreSQL `= ANY($n)`.
 fn sqlite_text(text: &str, params: &[Param]) -> String {
     let mut numbers = Vec::with_capacity(params.len());
     let mut next = 1;
     for p in params {
-        let width = match p {
-            Param::Texts(list) => list.len().max(1),
-            _ => 1,
-        };
+        let width = p.list_len().map_or(1, |n| n.max(1));
         numbers.push((next, width));
         next += width;
     }
@@ -97,16 +113,16 @@ fn sqlite_text(text: &str, params: &[Param]) -> String {
         let n: usize = digits.parse().unwrap_or(0);
         let after = &rest[i + 1 + digits.len()..];
         match numbers.get(n.wrapping_sub(1)) {
-            Some(&(start, width)) if matches!(params.get(n - 1), Some(Param::Texts(_))) => {
-                // Strip the `@TEXTS(` just written and the `)` that follows.
-                if out.ends_with("@TEXTS(") {
-                    out.truncate(out.len() - "@TEXTS(".len());
+            Some(&(start, width)) if params.get(n - 1).and_then(Param::list_len).is_some() => {
+                // Strip the `@LIST(` just written and the `)` that follows.
+                if out.ends_with("@LIST(") {
+                    out.truncate(out.len() - "@LIST(".len());
                     if out.ends_with("= ") {
                         out.truncate(out.len() - 2);
                         out.push_str("IN ");
                     }
                 }
-                let list: Vec<String> = if matches!(params.get(n - 1), Some(Param::Texts(l)) if l.is_empty()) {
+                let list: Vec<String> = if params.get(n - 1).and_then(Param::list_len) == Some(0) {
                     vec!["NULL".to_owned()]
                 } else {
                     (start..start + width).map(|k| format!("?{k}")).collect()
@@ -167,8 +183,10 @@ mod tests {
     #[test]
     fn sqlite_placeholders_expand_lists_and_renumber() {
         let params = [Param::Int(1), Param::Texts(vec!["a".into(), "b".into()]), Param::Int(2)];
-        assert_eq!(sqlite_text("a = $1 AND k = @TEXTS($2) AND b = $3", &params), "a = ?1 AND k IN (?2, ?3) AND b = ?4");
+        assert_eq!(sqlite_text("a = $1 AND k = @LIST($2) AND b = $3", &params), "a = ?1 AND k IN (?2, ?3) AND b = ?4");
         let params = [Param::Texts(vec![])];
-        assert_eq!(sqlite_text("k = @TEXTS($1)", &params), "k IN (NULL)");
+        assert_eq!(sqlite_text("k = @LIST($1)", &params), "k IN (NULL)");
+        let params = [Param::Ints(vec![7, 8]), Param::Time(chrono::Utc::now())];
+        assert_eq!(sqlite_text("i = @LIST($1) AND t >= $2", &params), "i IN (?1, ?2) AND t >= ?3");
     }
 }

@@ -1,4 +1,4 @@
-//! Observation series: one top trend's points per place (volume evolution), and the
+//! Observation series: the top trends' points per place (volume evolution), and the
 //! window's observations bucketed by hour (the day-of-week × hour heatmap).
 
 use chrono::{DateTime, Utc};
@@ -10,26 +10,28 @@ use crate::scope::Scope;
 /// One observation of a trend in a place.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Point {
+    pub trend_id: i64,
     pub place: String,
     pub observed_at: DateTime<Utc>,
     pub volume: Option<i64>,
     pub rank: Option<i64>,
 }
 
-/// A trend's observations in the window, by place then time.
-pub async fn series(sql: &Sql, scope: &Scope, trend_id: i64) -> Result<Vec<Point>, sqlx::Error> {
-    let mut params = vec![Param::Int(trend_id), Param::Time(scope.since), Param::Time(scope.until)];
+/// The observations in the window of the trends `ids`, by trend, place then time:
+/// one query (one round trip) for all the top trends' series.
+pub async fn series(sql: &Sql, scope: &Scope, ids: &[i64]) -> Result<Vec<Point>, sqlx::Error> {
+    let mut params = vec![Param::Ints(ids.to_vec()), Param::Time(scope.since), Param::Time(scope.until)];
     let mut text = String::from(
-        "SELECT COALESCE(p.name, p.code) AS place, o.observed_at AS observed_at,
+        "SELECT o.trend_id AS trend_id, COALESCE(p.name, p.code) AS place, o.observed_at AS observed_at,
                 CAST(o.volume AS BIGINT) AS volume, CAST(o.rank AS BIGINT) AS rank
            FROM trend_observations o JOIN places p ON p.id = o.place_id
-          WHERE o.trend_id = $1 AND o.observed_at >= $2 AND o.observed_at < $3",
+          WHERE o.trend_id = @LIST($1) AND o.observed_at >= $2 AND o.observed_at < $3",
     );
     if let Some(place) = &scope.place {
         params.push(Param::Text(place.clone()));
         text.push_str(" AND (p.code = $4 OR p.name = $4)");
     }
-    text.push_str(" ORDER BY place, o.observed_at");
+    text.push_str(" ORDER BY o.trend_id, place, o.observed_at");
     fetch(sql, &text, &params).await
 }
 

@@ -30,7 +30,7 @@ pub async fn windows(sql: &Sql, scope: &Scope, keys: &[String]) -> Result<Vec<Se
                 CAST(share_neutral AS DOUBLE PRECISION) AS share_neutral,
                 CAST(share_negative AS DOUBLE PRECISION) AS share_negative
            FROM trend_sentiment
-          WHERE trend_key = @TEXTS($1) AND window_start >= $2 AND window_start < $3
+          WHERE trend_key = @LIST($1) AND window_start >= $2 AND window_start < $3
           ORDER BY trend_key, window_len, window_start",
         &[Param::Texts(keys.to_vec()), Param::Time(scope.since), Param::Time(scope.until)],
     )

@@ -61,23 +61,26 @@ pub async fn top_trends(sql: &Sql, scope: &Scope) -> Result<Vec<TopRow>, sqlx::E
     fetch(sql, &text, &params).await
 }
 
-/// The names of the places a trend was seen in during the window, sorted.
-pub async fn places_of(sql: &Sql, scope: &Scope, trend_id: i64) -> Result<Vec<String>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Place {
-        place: String,
-    }
-    let mut params = vec![Param::Int(trend_id), Param::Time(scope.since), Param::Time(scope.until)];
+/// A place a trend was seen in during the window.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrendPlace {
+    pub trend_id: i64,
+    pub place: String,
+}
+
+/// The names of the places each of the trends `ids` was seen in during the window,
+/// by trend then name, in one query.
+pub async fn places_of(sql: &Sql, scope: &Scope, ids: &[i64]) -> Result<Vec<TrendPlace>, sqlx::Error> {
+    let mut params = vec![Param::Ints(ids.to_vec()), Param::Time(scope.since), Param::Time(scope.until)];
     let mut text = String::from(
-        "SELECT DISTINCT COALESCE(p.name, p.code) AS place
+        "SELECT DISTINCT o.trend_id AS trend_id, COALESCE(p.name, p.code) AS place
            FROM trend_observations o JOIN places p ON p.id = o.place_id
-          WHERE o.trend_id = $1 AND o.observed_at >= $2 AND o.observed_at < $3",
+          WHERE o.trend_id = @LIST($1) AND o.observed_at >= $2 AND o.observed_at < $3",
     );
     if let Some(place) = &scope.place {
         params.push(Param::Text(place.clone()));
         text.push_str(" AND (p.code = $4 OR p.name = $4)");
     }
-    text.push_str(" ORDER BY place");
-    let rows: Vec<Place> = fetch(sql, &text, &params).await?;
-    Ok(rows.into_iter().map(|r| r.place).collect())
+    text.push_str(" ORDER BY trend_id, place");
+    fetch(sql, &text, &params).await
 }

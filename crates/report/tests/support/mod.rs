@@ -183,6 +183,16 @@ pub async fn fill(sql: &Sql) {
         )
         .await;
     }
+    // The newest observation per source and place, which etl-to-sql keeps beside the
+    // observations it loads and the health check reads.
+    exec(
+        sql,
+        "INSERT INTO observation_freshness (source, place, newest)
+         SELECT t.source, p.code, max(o.observed_at) FROM trend_observations o
+           JOIN trends t ON t.id = o.trend_id JOIN places p ON p.id = o.place_id
+          GROUP BY t.source, p.code",
+    )
+    .await;
     // Posts of #BBB26 (none for the others).
     exec(sql, &format!("INSERT INTO authors (id, source, author_id, handle, followers, updated_at) VALUES (1, 'x', 'a1', 'ana', 1000, {t}), (2, 'x', 'a2', 'bia', 50, {t}), (3, 'x', 'a3', 'caio', 7, {t})", t = q(&at(0)))).await;
     let texts = [
