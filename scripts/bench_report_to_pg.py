@@ -17,7 +17,7 @@ import time
 
 src, url = sys.argv[1], sys.argv[2]
 TABLES = ["places", "trends", "trend_observations", "authors", "posts", "post_trends", "trend_sentiment",
-          "influencer_scores", "alerts"]
+          "influencer_scores", "alerts", "observation_freshness"]
 
 
 def psql(sql, stdin=None):

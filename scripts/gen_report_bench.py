@@ -126,6 +126,11 @@ con.executemany("INSERT INTO trend_sentiment (trend_key, window_len, window_star
 con.executemany("INSERT INTO influencer_scores (author, trend_key, window_len, window_start, score, posts, reposts, likes, followers, cascade_depth, rank, percentile) VALUES (?, ?, '24h', ?, ?, ?, ?, ?, ?, ?, ?, ?)", scores)
 con.executemany("INSERT INTO alerts (metric, direction, source, place, trend_key, at, value, baseline, score, posts, method, evidence, raised_at) VALUES ('sentiment', 'down', 'x', 'woeid1', ?, ?, -0.4, 0.2, -4.0, 30, 'zscore', ?, ?)",
                 [(key, at, evidence, at) for key, at, evidence in alerts])
+# The newest observation per source and place, which etl-to-sql keeps as it loads
+# (migration 0013 filled it when the database was still empty).
+con.execute("""INSERT OR REPLACE INTO observation_freshness (source, place, newest)
+    SELECT t.source, p.code, MAX(o.observed_at) FROM trend_observations o
+      JOIN trends t ON t.id = o.trend_id JOIN places p ON p.id = o.place_id GROUP BY t.source, p.code""")
 con.commit()
 total = con.execute("SELECT COUNT(*) FROM trend_observations").fetchone()[0]
 print(f"gen_report_bench: {total} observations, {post_id} posts", flush=True)
