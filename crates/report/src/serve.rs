@@ -42,8 +42,8 @@ struct App {
     defaults: Options,
     stale_after: chrono::Duration,
     /// The health section of `/`, read again every [`HEALTH_EVERY`] by a task of its
-    /// own: the newest observation of every source and place is a pass over the whole
-    /// observations table, too slow to repeat per page on a year of history.
+    /// own: a page then costs no read of the run ledger, and a database not yet
+    /// migrated to `observation_freshness` (scanned instead) no pass per page.
     health: tokio::sync::RwLock<Option<Health>>,
 }
 
