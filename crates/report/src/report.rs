@@ -320,8 +320,15 @@ pub async fn build(
             Ok(None)
         }
     };
-    let (clouds, hourly, sentiment_rows, alert_rows, series, places, influencer_rows) =
-        tokio::try_join!(clouds, hourly, sentiment_rows, alert_rows, series, places, influencer_rows)?;
+    let (clouds, hourly, sentiment_rows, alert_rows, series, places, influencer_rows) = tokio::try_join!(
+        timed(started, "words", clouds),
+        timed(started, "hourly", hourly),
+        timed(started, "sentiment", sentiment_rows),
+        timed(started, "alerts", alert_rows),
+        timed(started, "series", series),
+        timed(started, "places", places),
+        timed(started, "influencers", influencer_rows),
+    )?;
     lap("sections");
 
     let mut all_keys: Vec<String> = keys.clone();
@@ -428,6 +435,14 @@ pub async fn build(
         categories: cats,
         health: None,
     })
+}
+
+/// Awaits `read` and logs (at debug) when it ended, in ms since `started`: the laps
+/// of the sections read at once.
+async fn timed<T>(started: std::time::Instant, what: &str, read: impl std::future::Future<Output = T>) -> T {
+    let out = read.await;
+    log::debug!("{what} read: {} ms", started.elapsed().as_millis());
+    out
 }
 
 /// The rows of a table another stage owns, or none (with a warning) when the
