@@ -7,10 +7,12 @@
 // Tests fail by panicking; the lints against it guard library code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assert_cmd::Command;
 use trendpipe_core::sql::Sql;
 use trendpipe_etl_to_sql::batch::Batch;
 use trendpipe_etl_to_sql::load::{Loader, load_generic};
+
+mod support;
+use support::fresh_postgres;
 
 fn trend(source: &str, place: &str, name: &str, at: &str) -> String {
     format!(
@@ -94,17 +96,8 @@ async fn check(url: &str, want: &[(&str, &str, &str)], when: &str) {
 }
 
 fn etl(dir: &std::path::Path, db: &str, input: String) {
-    let out = Command::cargo_bin("etl-to-sql")
-        .unwrap()
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("DATABASE_URL", db)
-        .env_remove("TRENDPIPE_CONFIG")
-        .args(["--reject", "rejects.ndjson"])
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, stderr) = support::etl(dir, db, input);
+    assert_eq!(code, Some(0), "{stderr}");
 }
 
 /// Loads with the binary: the first input, it again, then the later one.
@@ -149,21 +142,6 @@ async fn both_paths_keep_the_newest_observation_of_each_place(fast: &str, generi
     b.close().await;
 }
 
-/// A fresh database on the test PostgreSQL server.
-async fn fresh_postgres() -> String {
-    use sqlx::Connection;
-    let admin = std::env::var("TRENDPIPE_TEST_DATABASE_URL")
-        .expect("TRENDPIPE_TEST_DATABASE_URL must name the test PostgreSQL server (scripts/test.sh sets it)");
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let name = format!("trendpipe_freshness_{}_{nanos}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-    let (base, query) = admin.split_once('?').map_or((admin.as_str(), String::new()), |(b, q)| (b, format!("?{q}")));
-    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
-    format!("{base}/{name}{query}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_keeps_the_newest_observation_of_each_source_and_place() {
     let dir = tempfile::tempdir().unwrap();
@@ -182,13 +160,17 @@ async fn the_sqlite_prepared_path_and_the_generic_statements_keep_the_same_newes
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn postgres_keeps_the_newest_observation_of_each_source_and_place() {
-    the_binary_keeps_the_newest_observation_of_each_place(&fresh_postgres().await).await;
+    the_binary_keeps_the_newest_observation_of_each_place(&fresh_postgres("freshness").await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn the_postgres_copy_path_and_the_generic_statements_keep_the_same_newest_observations() {
-    both_paths_keep_the_newest_observation_of_each_place(&fresh_postgres().await, &fresh_postgres().await).await;
+    both_paths_keep_the_newest_observation_of_each_place(
+        &fresh_postgres("freshness").await,
+        &fresh_postgres("freshness").await,
+    )
+    .await;
 }
 
 /// The migration fills the table from the observations a database already holds.

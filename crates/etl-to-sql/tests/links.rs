@@ -12,6 +12,9 @@ use trendpipe_core::sql::Sql;
 use trendpipe_etl_to_sql::batch::{Batch, TimedPost};
 use trendpipe_etl_to_sql::load::{Loader, load_generic};
 
+mod support;
+use support::fresh_postgres;
+
 /// A repost of post `1`, in the thread of `c1`, as seen at `at`, with the links
 /// given (`None`: the field is left out of the record); its author's follower count
 /// moves with the observation (ten times the likes).
@@ -66,18 +69,8 @@ async fn links(url: &str) -> Vec<String> {
 }
 
 fn etl(dir: &std::path::Path, db: &str, input: String) {
-    let out = Command::cargo_bin("etl-to-sql")
-        .unwrap()
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("DATABASE_URL", db)
-        .env_remove("TRENDPIPE_CONFIG")
-        .args(["--reject", "rejects.ndjson"])
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (code, stderr) = support::etl(dir, db, input);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("2 posts by 1 authors"), "{stderr}");
 }
 
@@ -139,31 +132,16 @@ async fn the_sqlite_prepared_path_and_the_generic_statements_store_the_same_link
     both_paths_store_the_same_links(&fast, &generic).await;
 }
 
-/// A fresh database on the test PostgreSQL server.
-async fn fresh_postgres() -> String {
-    use sqlx::Connection;
-    let admin = std::env::var("TRENDPIPE_TEST_DATABASE_URL")
-        .expect("TRENDPIPE_TEST_DATABASE_URL must name the test PostgreSQL server (scripts/test.sh sets it)");
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let name = format!("trendpipe_links_{}_{nanos}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-    let (base, query) = admin.split_once('?').map_or((admin.as_str(), String::new()), |(b, q)| (b, format!("?{q}")));
-    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
-    format!("{base}/{name}{query}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn postgres_keeps_the_links_of_the_latest_observation_of_each_post() {
-    loads_links_and_keeps_the_latest(&fresh_postgres().await).await;
+    loads_links_and_keeps_the_latest(&fresh_postgres("links").await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run by scripts/test.sh"]
 async fn the_postgres_copy_path_and_the_generic_statements_store_the_same_links() {
-    both_paths_store_the_same_links(&fresh_postgres().await, &fresh_postgres().await).await;
+    both_paths_store_the_same_links(&fresh_postgres("links").await, &fresh_postgres("links").await).await;
 }
 
 /// Stores the records of `input` in MongoDB's `posts` as ingested at `at`.
