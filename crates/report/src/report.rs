@@ -357,7 +357,7 @@ pub async fn build(
         places_of.entry(p.trend_id).or_default().push(p.place);
     }
     let series: Vec<Vec<Point>> = if wants(Section::Evolution) {
-        rows.iter().map(|r| points_of.get(&r.id).cloned().unwrap_or_default()).collect()
+        rows.iter().map(|r| points_of.remove(&r.id).unwrap_or_default()).collect()
     } else {
         Vec::new()
     };
@@ -368,7 +368,7 @@ pub async fn build(
                 let names: std::collections::BTreeSet<&str> = points.iter().map(|p| p.place.as_str()).collect();
                 names.into_iter().map(str::to_owned).collect()
             }
-            None => places_of.get(&r.id).cloned().unwrap_or_default(),
+            None => places_of.remove(&r.id).unwrap_or_default(),
         };
         let category = categories
             .get(&r.key)
