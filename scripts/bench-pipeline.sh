@@ -11,7 +11,9 @@
 #         $BIN (default: $CARGO_TARGET_DIR/release, else target/release).
 # python: scripts/bench_pipeline.py, the same steps with json, pandas,
 #         vaderSentiment, LeIA, NetworkX and sqlite3 ($TRENDPIPE_PYTHON).
-# Each step's wall time goes to stderr; nothing is checked here.
+# Each step's wall time goes to stderr, then the posts and influencer rows the run
+# left in its file (`bench-pipeline rust: 960334 posts, 311097 influencer rows`), the
+# two figures that must agree between the sides; nothing is checked here.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,3 +63,8 @@ python)
     exit 2
     ;;
 esac
+
+# The end state that both sides must share, read with the sqlite3 shell.
+posts=$(sqlite3 "$db" 'SELECT count(*) FROM posts')
+scores=$(sqlite3 "$db" 'SELECT count(*) FROM influencer_scores')
+echo "bench-pipeline $side: $posts posts, $scores influencer rows" >&2

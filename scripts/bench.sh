@@ -17,11 +17,17 @@
 #   influencers  the posts on stdin (NDJSON mode, 24h windows), then --db
 #   alerts       --db (sentiment and volume)
 #   report       --db --format html
-# Sizes above FULL_MAX (default 1000000) run only clean, sentiment and etl-to-sql.
+# Sizes above FULL_MAX (default 1000000) skip the fetch-posts import (N statuses as
+# JSON pages on disk, and an import whose memory grows with them; see
+# docs/ARCHITECTURE.md, "Scale"). STAGES, an extended regular expression, keeps only
+# the rows whose stage name matches (`STAGES='--db|influencers'`); the two etl-to-sql
+# loads still run unmeasured when a later stage reads their file.
 # Then the whole pipeline on PIPELINE posts (default 1000000; 0 skips it), RUNS times
 # (default 1) in turn with its Python equivalent (scripts/bench-pipeline.sh), each
 # run's wall and CPU time, the medians and the median of the per-pair ratios.
 #
+# BIN (default: the release directory of $CARGO_TARGET_DIR, else target/release)
+# names prebuilt binaries and skips the release build (the tests use debug ones).
 # Data goes to WORK (default $CARGO_TARGET_DIR/bench, else target/bench), one size
 # at a time, and is deleted as soon as its runs are done (10^7 posts are 5 GB).
 # Output: a Markdown table on stdout, progress on stderr.
@@ -34,18 +40,22 @@ full_max=${FULL_MAX:-1000000}
 pipeline=${PIPELINE:-1000000}
 runs=${RUNS:-1}
 python=${TRENDPIPE_PYTHON:-python3}
+stages=${STAGES:-}
 target=${CARGO_TARGET_DIR:-$root/target}
 work=${WORK:-$target/bench}
-bin="$target/release"
+bin=${BIN:-$target/release}
+prebuilt=${BIN:+1}
 export BIN="$bin"
 
 if [ ! -x /usr/bin/time ]; then
     echo "bench: installing GNU time" >&2
     apt-get install -y -qq time >/dev/null
 fi
-echo "bench: building the release binaries" >&2
-(cd "$root" && cargo build --release --quiet -p trendpipe-gen -p trendpipe-fetch-posts -p trendpipe-clean \
-    -p trendpipe-sentiment -p trendpipe-etl-to-sql -p trendpipe-influencers -p trendpipe-alerts -p trendpipe-report)
+if [ -z "$prebuilt" ]; then
+    echo "bench: building the release binaries" >&2
+    (cd "$root" && cargo build --release --quiet -p trendpipe-gen -p trendpipe-fetch-posts -p trendpipe-clean \
+        -p trendpipe-sentiment -p trendpipe-etl-to-sql -p trendpipe-influencers -p trendpipe-alerts -p trendpipe-report)
+fi
 mkdir -p "$work"
 gen="$bin/gen-data"
 
@@ -58,19 +68,32 @@ count() {
     esac
 }
 
-# measure STAGE N IN OUT CMD...: runs CMD <IN >OUT under GNU time and prints a table row.
+# wanted STAGE: whether STAGES keeps STAGE's row.
+wanted() {
+    [ -z "$stages" ] || grep -qE -- "$stages" <<<"$1"
+}
+
+# measure STAGE N IN OUT CMD...: runs CMD <IN >OUT under GNU time and prints a table
+# row; a stage that STAGES leaves out is skipped, or run unmeasured when it is a load.
 measure() {
-    local stage=$1 n=$2 in=$3 out=$4
+    local stage=$1 n=$2 in=$3 out=$4 timed=(/usr/bin/time -v -o "$work/time.txt")
     shift 4
+    if ! wanted "$stage"; then
+        case $stage in
+        etl-to-sql*) [ "$loads" = 1 ] && timed=() || return 0 ;;
+        *) return 0 ;;
+        esac
+    fi
     echo "bench: $stage, $n records" >&2
     local rc=0
-    /usr/bin/time -v -o "$work/time.txt" "$@" <"$in" >"$out" 2>"$work/stderr.txt" || rc=$?
+    "${timed[@]}" "$@" <"$in" >"$out" 2>"$work/stderr.txt" || rc=$?
     # 1: records set aside; 3: alerts raised. Both are complete runs.
     if [ "$rc" -gt 1 ] && [ "$rc" -ne 3 ]; then
         echo "bench: $stage failed (exit $rc):" >&2
         tail -5 "$work/stderr.txt" >&2
         return 1
     fi
+    [ "${#timed[@]}" -gt 0 ] || return 0
     awk -F': ' -v stage="$stage" -v n="$n" '
         /Elapsed \(wall clock\)/ { k = split($2, p, ":"); for (i = 1; i <= k; i++) wall = wall * 60 + p[i] }
         /User time|System time/ { cpu += $2 }
@@ -85,11 +108,16 @@ for size in "${sizes[@]}"; do
     n=$(count "$size")
     [ "$n" -gt 0 ] || continue # `scripts/bench.sh 0`: the whole pipeline only
     full=$([ "$n" -le "$full_max" ] && echo 1 || echo 0)
+    # The loads run when a row reads their file, measured or not.
+    loads=0
+    for s in "sentiment --db" "influencers --db" "alerts --db" "report --db" "etl-to-sql"; do
+        if wanted "$s"; then loads=1; fi
+    done
     trends="$work/trends-$n.ndjson" posts="$work/posts-$n.ndjson" db="$work/bench-$n.db"
     echo "bench: generating $n trend records and $n post records" >&2
     "$gen" trends --records "$n" >"$trends"
     "$gen" posts --records "$n" >"$posts"
-    if [ "$full" = 1 ]; then
+    if [ "$full" = 1 ] && wanted "fetch-posts (x-v1 import)"; then
         pages="$work/pages-$n"
         rm -rf "$pages"
         "$gen" x-v1 --records "$n" --dir "$pages"
@@ -104,14 +132,14 @@ for size in "${sizes[@]}"; do
     rm -f "$db"
     measure "etl-to-sql (posts → SQLite)" "$n" "$posts" /dev/null "$bin/etl-to-sql" --db "sqlite:$db"
     measure "etl-to-sql (trends → SQLite)" "$n" "$trends" /dev/null "$bin/etl-to-sql" --db "sqlite:$db"
-    if [ "$full" = 1 ]; then
-        measure "sentiment --db" "$n" /dev/null /dev/null "$bin/sentiment" --db "sqlite:$db"
-        measure "influencers (NDJSON, 24h)" "$n" "$posts" /dev/null "$bin/influencers"
-        measure "influencers --db (24h)" "$n" /dev/null /dev/null "$bin/influencers" --db "sqlite:$db"
-        measure "alerts --db" "$n" /dev/null /dev/null "$bin/alerts" --db "sqlite:$db"
-        measure "report --db (HTML)" "$n" /dev/null "$work/report.html" "$bin/report" --db "sqlite:$db" --format html
+    measure "sentiment --db" "$n" /dev/null /dev/null "$bin/sentiment" --db "sqlite:$db"
+    measure "influencers (NDJSON, 24h)" "$n" "$posts" /dev/null "$bin/influencers"
+    measure "influencers --db (24h)" "$n" /dev/null /dev/null "$bin/influencers" --db "sqlite:$db"
+    measure "alerts --db" "$n" /dev/null /dev/null "$bin/alerts" --db "sqlite:$db"
+    measure "report --db (HTML)" "$n" /dev/null "$work/report.html" "$bin/report" --db "sqlite:$db" --format html
+    if [ -f "$db" ]; then
+        echo "bench: $(du -m "$db" | cut -f1) MiB of SQLite for $n posts and $n trend records" >&2
     fi
-    echo "bench: $(du -m "$db" | cut -f1) MiB of SQLite for $n posts and $n trend records" >&2
     rm -f "$trends" "$posts" "$db" "$db-wal" "$db-shm" "$work/rejects.ndjson"
 done
 
