@@ -7,9 +7,8 @@
 //! of a trend one after the other when they are named as `gen-data` and sorted globs
 //! name them. So the memory is that of the largest trend's posts (`--limit`, or the
 //! posts of one imported trend), not of the whole run: a post met again under a trend
-//! after another trend's pages came between is written again, which the stages
-//! downstream take as one post (`clean` keeps one record per (post, trend), MongoDB
-//! and `etl-to-sql` upsert on (source, id)).
+//! after another trend's pages came between is written again, which is stored once
+//! (MongoDB and `etl-to-sql` upsert on (source, id) and link on (post, trend)).
 
 use std::collections::HashSet;
 
