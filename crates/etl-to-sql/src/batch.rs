@@ -5,9 +5,10 @@
 //! Plain data and grouping, no SQL: the SQLite, PostgreSQL and generic paths all
 //! start from these.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use roaring::RoaringTreemap;
 use trendpipe_core::record::{Author, Post, Trend};
 
 /// What the database did with the distinct rows of one table that a batch upserts:
@@ -33,14 +34,15 @@ impl Written {
     }
 }
 
-/// What one batch (or, added up, a run) did to each table.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// What one batch (or, added up, a run) did to each table, and the rows it wrote.
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Loaded {
     pub observations: Written,
     pub trends: Written,
     pub places: Written,
     pub posts: Written,
     pub authors: Written,
+    pub touched: Touched,
 }
 
 impl Loaded {
@@ -50,34 +52,48 @@ impl Loaded {
         self.places.add(other.places);
         self.posts.add(other.posts);
         self.authors.add(other.authors);
+        self.touched.add(&other.touched);
     }
 }
 
 /// The distinct places, trends, posts and authors a run has loaded, across all its
-/// batches (a place in every batch is one place). Kept as keys in memory: some 100
-/// bytes a key, so a run over ten million posts by a million authors holds about a
-/// gigabyte; a run of a day's data a few megabytes.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// batches (a place in every batch is one place), as the row ids the database gave
+/// them (a natural key is one row, one id).
+///
+/// Kept as compressed bitmaps (`roaring`): the ids are dense integers (SQLite's
+/// rowids, PostgreSQL's identity columns), which a bitmap holds in about two bits
+/// each when a run touches most rows of a range, and at most some 2 bytes each
+/// otherwise: a run over ten million posts holds a few megabytes, where the keys
+/// themselves (some 100 bytes each) took a gigabyte. A row id is only added once its
+/// transaction has committed, so a rolled-back batch adds nothing.
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Touched {
-    pub places: HashSet<String>,
-    pub trends: HashSet<(String, String)>,
-    pub posts: HashSet<(String, String)>,
-    pub authors: HashSet<(String, String)>,
+    pub places: RoaringTreemap,
+    pub trends: RoaringTreemap,
+    pub posts: RoaringTreemap,
+    pub authors: RoaringTreemap,
 }
 
 impl Touched {
-    /// Adds the keys of a batch the database has taken.
-    pub fn add(&mut self, batch: &Batch) {
-        for t in &batch.trends {
-            self.places.insert(t.place.id.clone());
-            self.trends.insert((t.source.clone(), t.key.clone()));
-        }
-        for p in &batch.posts {
-            self.posts.insert((p.post.source.clone(), p.post.id.clone()));
-            if let Some(a) = &p.post.author {
-                self.authors.insert((p.post.source.clone(), a.id.clone()));
-            }
-        }
+    /// Adds the rows another batch touched.
+    pub fn add(&mut self, other: &Touched) {
+        self.places |= &other.places;
+        self.trends |= &other.trends;
+        self.posts |= &other.posts;
+        self.authors |= &other.authors;
+    }
+}
+
+/// A row id as a bitmap member: the ids are positive, and a negative one (which no
+/// path here writes) still maps to a member of its own.
+pub(crate) fn member(id: i64) -> u64 {
+    u64::from_ne_bytes(id.to_ne_bytes())
+}
+
+/// Adds row ids to a bitmap.
+pub(crate) fn mark<'i>(set: &mut RoaringTreemap, ids: impl IntoIterator<Item = &'i i64>) {
+    for id in ids {
+        set.insert(member(*id));
     }
 }
 

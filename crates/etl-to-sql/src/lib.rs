@@ -468,7 +468,7 @@ async fn flush(
     }
     let batch = Batch { watermark: watermark.clone(), ..batch };
     match loader.load(&batch).await {
-        Ok(loaded) => summary.took(&batch, loaded),
+        Ok(loaded) => summary.took(loaded),
         Err(e) if e.is_fatal() => return Err(e).context("loading a batch"),
         Err(batch_error) => {
             log::warn!("a batch of {} records was refused ({batch_error}); loading it record by record", batch.len());
@@ -484,7 +484,7 @@ async fn flush(
                 .map(|(p, o)| (Batch { posts: vec![p], ..Default::default() }, o));
             for (single, (line, raw)) in trends.chain(posts) {
                 match loader.load(&single).await {
-                    Ok(loaded) => summary.took(&single, loaded),
+                    Ok(loaded) => summary.took(loaded),
                     Err(e) if e.is_fatal() => return Err(e).context("loading a record"),
                     Err(e) => {
                         let reason = format!("refused by the database: {e}");

@@ -26,7 +26,7 @@ use trendpipe_core::record::Trend;
 
 use trendpipe_core::sql::time_text;
 
-use crate::batch::{Batch, Change, Loaded, TrendGroups, group_trends, latest_posts};
+use crate::batch::{Batch, Change, Loaded, TrendGroups, group_trends, latest_posts, mark};
 use crate::statements::{Upsert, WATERMARK_SQL, author_updates, placeholders_with, set_if_changed};
 
 /// Author row ids this run has seen, by source and provider id, up to
@@ -161,6 +161,8 @@ fn load(
                 trend_ids.insert((source, key), id);
             }
         }
+        mark(&mut loaded.touched.places, place_ids.values());
+        mark(&mut loaded.touched.trends, trend_ids.values());
         let mut observations: BTreeMap<(i64, i64, DateTime<Utc>), &Trend> = BTreeMap::new();
         for t in &batch.trends {
             let trend_id = trend_ids.get(&(t.source.as_str(), t.key.as_str()));
@@ -258,6 +260,9 @@ fn load(
                 post_ids.insert((source, id), row);
             }
         }
+
+        mark(&mut loaded.touched.authors, author_ids.values());
+        mark(&mut loaded.touched.posts, post_ids.values());
 
         // Which trends each post was collected for, from every record of the batch.
         let mut links: Vec<(i64, &str)> = Vec::new();

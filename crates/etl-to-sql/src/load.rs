@@ -22,8 +22,8 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool,
 use trendpipe_core::record::Trend;
 use trendpipe_core::sql::Sql;
 
+use crate::batch::{self, TrendGroups, Written, group_trends, latest_posts};
 pub use crate::batch::{Batch, Loaded, TimedPost};
-use crate::batch::{TrendGroups, Written, group_trends, latest_posts};
 use crate::statements::{Upsert, WATERMARK_SQL, placeholders_with};
 
 /// Bound parameters per statement. sqlx looks each SQLite parameter up with
@@ -207,6 +207,8 @@ where
             );
         }
 
+        batch::mark(&mut loaded.touched.places, place_ids.values());
+        batch::mark(&mut loaded.touched.trends, trend_ids.values());
         // Observations: one row per (trend, place, time); within a batch the last
         // record wins, as a rerun of the later one would.
         let mut observations: BTreeMap<(i64, i64, DateTime<Utc>), &Trend> = BTreeMap::new();
@@ -328,6 +330,8 @@ where
                 .await?,
             );
         }
+        batch::mark(&mut loaded.touched.authors, author_ids.values());
+        batch::mark(&mut loaded.touched.posts, post_ids.values());
 
         // Which trends each post was collected for, from every record of the batch.
         let mut links: Vec<(i64, String)> = Vec::new();

@@ -26,7 +26,7 @@ use trendpipe_core::record::{Author, Trend};
 
 use trendpipe_core::sql::POST_SENTIMENT_COLUMNS;
 
-use crate::batch::{Batch, Keyed, Loaded, TimedPost, Written, latest_posts};
+use crate::batch::{Batch, Keyed, Loaded, TimedPost, Written, latest_posts, mark};
 use crate::statements::{
     AUTHOR_COLUMNS, POST_COLUMNS, Upsert, WATERMARK_SQL, author_updates, columns, on_change, post_updates,
     score_updates,
@@ -350,6 +350,17 @@ async fn merge_trends(tx: &mut PgConnection, records: &[Trend]) -> Result<Loaded
         "SELECT count(*) FROM (SELECT DISTINCT source, key FROM stage_trends) d",
     )
     .await?;
+    // The rows of the batch's places and trends, rewritten or not (the run's
+    // distinct counts), read back from the tables.
+    let (places_touched, trends_touched): (Option<Vec<i64>>, Option<Vec<i64>>) = sqlx::query_as(
+        "SELECT (SELECT array_agg(p.id) FROM places p WHERE p.code IN (SELECT place_code FROM stage_trends)), \
+                (SELECT array_agg(t.id) FROM trends t \
+                  WHERE (t.source, t.key) IN (SELECT source, key FROM stage_trends))",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    mark(&mut loaded.touched.places, places_touched.iter().flatten());
+    mark(&mut loaded.touched.trends, trends_touched.iter().flatten());
     // Trends and places are one row per key whether or not this batch rewrote them,
     // so the observations join the tables themselves.
     let observations = Upsert::Observations;
@@ -450,7 +461,15 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let (authors_new, authors_updated, posts_new, posts_updated): (i64, i64, i64, i64) = sqlx::query_as(&format!(
+    #[allow(clippy::type_complexity)]
+    let (authors_new, authors_updated, posts_new, posts_updated, authors_touched, posts_touched): (
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<Vec<i64>>,
+        Option<Vec<i64>>,
+    ) = sqlx::query_as(&format!(
         "WITH a AS ( \
                INSERT INTO authors ({AUTHOR_COLUMNS}) \
                SELECT source, author_id, handle, followers, at FROM stage_authors \
@@ -473,7 +492,12 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
                 WHERE s.model IS NOT NULL \
                ON CONFLICT (post) {score_change}) \
              SELECT (SELECT count(*) FILTER (WHERE inserted) FROM a), (SELECT count(*) FILTER (WHERE NOT inserted) FROM a), \
-                    (SELECT count(*) FILTER (WHERE inserted) FROM p), (SELECT count(*) FILTER (WHERE NOT inserted) FROM p)",
+                    (SELECT count(*) FILTER (WHERE inserted) FROM p), (SELECT count(*) FILTER (WHERE NOT inserted) FROM p), \
+                    (SELECT array_agg({author_id_of_s}) FROM stage_authors s \
+                       LEFT JOIN a ON a.source = s.source AND a.author_id = s.author_id), \
+                    (SELECT array_agg({post_id_of_s}) FROM stage_posts s \
+                       LEFT JOIN p ON p.source = s.source AND p.post_id = s.post_id)",
+        author_id_of_s = stored_or_returned("a", "authors", "author_id", "s"),
         author_change = on_change("authors", &author_updates(|col| format!("excluded.{col}"))),
         post_change = on_change("posts", &post_updates()),
         score_change = on_change("post_sentiment", &score_updates()),
@@ -483,11 +507,14 @@ async fn merge_posts(tx: &mut PgConnection, picked: &Picked<'_>) -> Result<Loade
     .fetch_one(&mut *tx)
     .await?;
     let n = |v: i64| u64::try_from(v).unwrap_or(0);
-    Ok(Loaded {
+    let mut loaded = Loaded {
         authors: Written::of(authors.len() as u64, n(authors_new), n(authors_updated)),
         posts: Written::of(posts.len() as u64, n(posts_new), n(posts_updated)),
         ..Loaded::default()
-    })
+    };
+    mark(&mut loaded.touched.authors, authors_touched.iter().flatten());
+    mark(&mut loaded.touched.posts, posts_touched.iter().flatten());
+    Ok(loaded)
 }
 
 /// The row id of a staged row's author or post: returned by the upsert (CTE `cte`)

@@ -6,32 +6,30 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use trendpipe_core::redact::redact;
 
-use crate::batch::{Batch, Loaded, Touched};
+use crate::batch::Loaded;
 
 /// What a run did: records read, skipped and rejected; what the database said it did
 /// with the rows of each table, added up over the batches (a row is new once, then
-/// updated or unchanged at each later offer); and the distinct keys loaded.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// updated or unchanged at each later offer), and the distinct rows it touched.
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Summary {
     pub read: u64,
     pub loaded: Loaded,
-    pub touched: Touched,
     pub skipped: u64,
     pub rejected: u64,
 }
 
 impl Summary {
     /// Counts a batch the database has taken, with what it did.
-    pub(crate) fn took(&mut self, batch: &Batch, loaded: Loaded) {
+    pub(crate) fn took(&mut self, loaded: Loaded) {
         self.loaded.add(loaded);
-        self.touched.add(batch);
     }
 
     /// The summary line (stderr) and the run ledger's counts, under the same names.
     pub(crate) fn report(&self, url: &str, quarantine: &str) {
         use trendpipe_core::ledger;
         let l = &self.loaded;
-        let t = &self.touched;
+        let t = &l.touched;
         let tables = [
             ("observations", l.observations, None),
             ("trends", l.trends, Some(t.trends.len())),

@@ -10,12 +10,13 @@
 //! the run (exit 2). The record fields are described in `docs/ARCHITECTURE.md`.
 
 mod import;
+mod seen;
 pub mod sink;
 pub mod source;
 pub mod state;
 pub mod trends;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use chrono::{SubsecRound, Utc};
@@ -130,9 +131,9 @@ struct Tally {
     pages: u64,
     provider_errors: u64,
     failed: Vec<String>,
-    /// The (post, trend) pairs already added from references in this run: an original
-    /// that several pages reference is emitted once per trend.
-    referenced_seen: HashSet<(String, String)>,
+    /// The originals already added from references for the current trend: an
+    /// original that several pages of a trend reference is emitted once.
+    referenced_seen: seen::Seen,
 }
 
 impl Tally {
@@ -521,12 +522,12 @@ impl<W: std::io::Write> Fetch<'_, '_, W> {
 }
 
 /// Keeps the referenced posts that a kept hit points at (a hit left out by the window
-/// or the limit takes its references with it), once per trend and run.
-fn keep_referenced(hits: &[Post], referenced: &mut Vec<Post>, seen: &mut HashSet<(String, String)>, trend: &str) {
+/// or the limit takes its references with it), once per trend (see `seen.rs`).
+fn keep_referenced(hits: &[Post], referenced: &mut Vec<Post>, seen: &mut seen::Seen, trend: &str) {
     referenced.retain(|r| {
         let id = Some(&r.id);
         hits.iter().any(|h| h.repost_of.as_ref() == id || h.quote_of.as_ref() == id || h.parent_id.as_ref() == id)
-            && seen.insert((r.id.clone(), trend.to_owned()))
+            && seen.first(trend, &r.id)
     });
 }
 

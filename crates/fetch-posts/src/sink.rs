@@ -2,8 +2,9 @@
 //!
 //! On stdout, one record per (post, trend) per run: a post found under two trends is
 //! written twice, each with its `trend`, and etl-to-sql links it to both through
-//! `post_trends`; a post met again under the same trend in the same run (two Mastodon
-//! instances, an original referenced by many reposts) is written once.
+//! `post_trends`; a post met again under the trend being collected (two Mastodon
+//! instances, an original referenced by many reposts) is written once (`seen.rs`:
+//! only the current trend's ids are held, so memory does not grow with the run).
 //!
 //! In MongoDB's `posts`, one document per (source, id), upserted: a later fetch
 //! updates its counts and `observed_at` and never duplicates it. `trend` holds the
@@ -11,13 +12,14 @@
 //! `ingested_at` is stamped on each write so that incremental readers
 //! (`etl-to-sql --from mongo`) pick the updated counts up.
 
-use std::collections::HashSet;
 use std::io::{BufWriter, Write};
 
 use anyhow::Context;
 use chrono::Utc;
 use trendpipe_core::mongo::{self, Mongo, bson_types::Bson, bson_types::doc};
 use trendpipe_core::record::{Post, Record};
+
+use crate::seen::Seen;
 
 /// What MongoDB did with a post, from its write results.
 enum Stored {
@@ -84,13 +86,13 @@ fn is_duplicate(e: &mongodb::error::Error) -> bool {
 
 /// The destination of a run's posts.
 pub enum Sink<'a, W: Write> {
-    Ndjson { out: BufWriter<W>, seen: HashSet<(String, String)>, written: u64 },
+    Ndjson { out: BufWriter<W>, seen: Seen, written: u64 },
     Mongo { mongo: &'a Mongo, inserted: u64, updated: u64, unchanged: u64 },
 }
 
 impl<'a, W: Write> Sink<'a, W> {
     pub fn ndjson(out: W) -> Self {
-        Self::Ndjson { out: BufWriter::new(out), seen: HashSet::new(), written: 0 }
+        Self::Ndjson { out: BufWriter::new(out), seen: Seen::default(), written: 0 }
     }
 
     pub fn mongo(mongo: &'a Mongo) -> Self {
@@ -103,8 +105,7 @@ impl<'a, W: Write> Sink<'a, W> {
         match self {
             Sink::Ndjson { out, seen, written } => {
                 for post in posts {
-                    let trend = post.trend.clone().unwrap_or_default();
-                    if !seen.insert((post.id.clone(), trend)) {
+                    if !seen.first(post.trend.as_deref().unwrap_or_default(), &post.id) {
                         continue;
                     }
                     serde_json::to_writer(&mut *out, &Record::Post(post)).context("writing to stdout")?;
