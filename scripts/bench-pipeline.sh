@@ -64,7 +64,11 @@ python)
     ;;
 esac
 
-# The end state that both sides must share, read with the sqlite3 shell.
-posts=$(sqlite3 "$db" 'SELECT count(*) FROM posts')
-scores=$(sqlite3 "$db" 'SELECT count(*) FROM influencer_scores')
+# The end state that both sides must share, read with Python's sqlite3 module (the
+# sqlite3 shell is not on every machine).
+count() {
+    python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$db" "$1"
+}
+posts=$(count 'SELECT count(*) FROM posts')
+scores=$(count 'SELECT count(*) FROM influencer_scores')
 echo "bench-pipeline $side: $posts posts, $scores influencer rows" >&2
