@@ -36,15 +36,13 @@ step() {
             exit "$rc"
         }
     }
-    printf 'bench-pipeline %s: %-12s %7.2f s\n' "$side" "$name" "$(echo "$(date +%s.%N) - $start" | bc -l)" >&2
+    printf 'bench-pipeline %s: %-12s %7.2f s\n' "$side" "$name" "$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')" >&2
 }
 
 case $side in
 rust)
-    files=()
-    for f in "$pages"/*.json; do files+=(--file "$f"); done
     import_to_load() {
-        "$bin/fetch-posts" --source x-v1 --limit 4294967295 "${files[@]}" \
+        "$bin/fetch-posts" --source x-v1 --limit 4294967295 --file "$pages" \
             | "$bin/clean" --reject "$work/rejects.ndjson" \
             | "$bin/sentiment" \
             | "$bin/etl-to-sql" --db "sqlite:$db"

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{SubsecRound, Utc};
@@ -24,7 +25,8 @@ pub(crate) async fn x_v1<W: std::io::Write>(
 ) -> anyhow::Result<()> {
     let source = source::x_v1::XV1;
     let mut per_trend: HashMap<String, u64> = HashMap::new();
-    for path in &args.files {
+    for path in expand(&args.files, tally) {
+        let path = &path;
         let shown = path.display().to_string();
         let body = if is_stdin(path) {
             let mut buf = Vec::new();
@@ -71,4 +73,42 @@ pub(crate) async fn x_v1<W: std::io::Write>(
         sink.put(hits).await.with_context(|| format!("x-v1 file {shown}"))?;
     }
     Ok(())
+}
+
+/// The files to import: each `--file` as given, a directory as its `*.json` files in
+/// name order (an archive of a hundred thousand pages passes the OS limit on the
+/// length of a command line as separate arguments). A directory that cannot be
+/// listed is a failure of the run, named, and the other files are still read.
+fn expand(given: &[PathBuf], tally: &mut Tally) -> Vec<PathBuf> {
+    let mut files = Vec::with_capacity(given.len());
+    for path in given {
+        if is_stdin(path) || !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        match json_files(path) {
+            Ok(mut found) => {
+                if found.is_empty() {
+                    log::warn!("x-v1 directory {}: no *.json file in it", path.display());
+                }
+                files.append(&mut found);
+            }
+            Err(e) => tally.failed.push(format!("x-v1 directory {}: cannot list it: {e}", path.display())),
+        }
+    }
+    files
+}
+
+/// The `*.json` files of `dir` (not its subdirectories), sorted by name.
+fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if json && path.is_file() {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
 }

@@ -70,8 +70,8 @@ pub struct Args {
     #[arg(long = "instance", value_name = "HOST")]
     pub instances: Vec<String>,
 
-    /// A saved v1.1 `search/tweets` response to import (`x-v1`); `-` reads stdin.
-    /// Repeat for several files.
+    /// A saved v1.1 `search/tweets` response to import (`x-v1`); `-` reads stdin; a
+    /// directory imports its `*.json` files in name order. Repeat for several.
     #[arg(long = "file", value_name = "PATH")]
     pub files: Vec<PathBuf>,
 

@@ -249,3 +249,37 @@ async fn x_v1_files_import_with_their_saved_query_as_trend() {
     assert_eq!(run3.code, Some(1));
     assert!(run3.stderr.contains("x-v1 file -: "), "{}", run3.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_v1_directory_imports_its_json_files_in_name_order_like_the_files_given_one_by_one() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/posts-x-v1");
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["search-tweets-CopaDoBrasil.json", "search-tweets-BBB26.json"] {
+        std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+    }
+    // Not a page: a directory holds other files too, and they are left alone.
+    std::fs::write(dir.path().join("README.txt"), "saved on 2026-11-21").unwrap();
+    std::fs::create_dir(dir.path().join("older.json")).unwrap();
+
+    let listed =
+        run(strings(&["--source", "x-v1", "--file", &dir.path().display().to_string()]), String::new(), vec![]).await;
+    assert_eq!(listed.code, Some(0), "{}", listed.stderr);
+    let one_by_one = strings(&[
+        "--source",
+        "x-v1",
+        "--file",
+        &fixtures.join("search-tweets-BBB26.json").display().to_string(),
+        "--file",
+        &fixtures.join("search-tweets-CopaDoBrasil.json").display().to_string(),
+    ]);
+    let given = run(one_by_one, String::new(), vec![]).await;
+    let ids = |r: &common::Run| r.records.iter().map(|p| format!("{} {}", p["trend"], p["id"])).collect::<Vec<_>>();
+    assert_eq!(listed.records.len(), 9);
+    assert_eq!(ids(&listed), ids(&given), "BBB26 sorts before CopaDoBrasil");
+
+    let missing = dir.path().join("no-such-dir").join("x.json");
+    let failed =
+        run(strings(&["--source", "x-v1", "--file", &missing.display().to_string()]), String::new(), vec![]).await;
+    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    assert!(failed.stderr.contains("cannot read"), "{}", failed.stderr);
+}
