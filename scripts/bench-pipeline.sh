@@ -50,7 +50,7 @@ rust)
     step import-to-load import_to_load
     step windows "$bin/sentiment" --db "sqlite:$db"
     step influencers "$bin/influencers" --db "sqlite:$db"
-    step alerts "$bin/alerts" --db "sqlite:$db" --metric sentiment
+    step alerts "$bin/alerts" --db "sqlite:$db" --metric sentiment >"$work/rust-alerts.ndjson"
     step report "$bin/report" --db "sqlite:$db" --format html --output "$work/rust-report.html"
     ;;
 python)

@@ -12,11 +12,15 @@
 
 use std::collections::HashSet;
 
-/// The ids written for the current trend.
+/// The ids written for the current trend. X ids are decimal numbers below 2^64: they
+/// are held as numbers (8 bytes and a control byte each, against some 60–100 bytes
+/// for an owned string in a set), which keeps an import of half a million posts of
+/// one trend in a few MiB; other ids (Mastodon and Bluesky URIs) as strings.
 #[derive(Debug, Default)]
 pub struct Seen {
     trend: String,
-    ids: HashSet<String>,
+    numbers: HashSet<u64>,
+    others: HashSet<String>,
 }
 
 impl Seen {
@@ -26,13 +30,31 @@ impl Seen {
         if self.trend != trend {
             self.trend.clear();
             self.trend.push_str(trend);
-            self.ids = HashSet::new();
+            self.numbers = HashSet::new();
+            self.others = HashSet::new();
         }
-        if self.ids.contains(id) {
-            return false;
+        match canonical_number(id) {
+            Some(n) => self.numbers.insert(n),
+            None if self.others.contains(id) => false,
+            None => self.others.insert(id.to_owned()),
         }
-        self.ids.insert(id.to_owned())
     }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.numbers.len() + self.others.len()
+    }
+}
+
+/// `id` as a number when it is one written the one way a number is (digits, no sign,
+/// no leading zero), so that two different id strings never map to the same number:
+/// "0123" and "123" stay apart.
+fn canonical_number(id: &str) -> Option<u64> {
+    let digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (id.len() > 1 && id.starts_with('0')) {
+        return None;
+    }
+    id.parse().ok()
 }
 
 #[cfg(test)]
@@ -48,6 +70,22 @@ mod tests {
         assert!(seen.first("copa", "1"), "the same post under another trend is written again");
         assert!(!seen.first("copa", "1"));
         assert!(seen.first("bbb26", "1"), "a trend met again after another starts over");
-        assert_eq!(seen.ids.len(), 1);
+        assert_eq!(seen.len(), 1);
+    }
+
+    #[test]
+    fn numeric_ids_and_other_ids_are_told_apart_exactly() {
+        let mut seen = Seen::default();
+        assert!(seen.first("t", "123"));
+        assert!(seen.first("t", "0123"), "a leading zero is another id");
+        assert!(!seen.first("t", "0123"));
+        assert!(!seen.first("t", "123"));
+        assert!(seen.first("t", "18446744073709551616"), "past u64: kept as a string");
+        assert!(!seen.first("t", "18446744073709551616"));
+        assert!(seen.first("t", "at://did:plc:abc/app.bsky.feed.post/3k"));
+        assert!(!seen.first("t", "at://did:plc:abc/app.bsky.feed.post/3k"));
+        assert!(seen.first("t", "+5") && seen.first("t", "5") && seen.first("t", "0") && seen.first("t", ""));
+        assert!(!seen.first("t", "0") && !seen.first("t", "") && !seen.first("t", "+5"));
+        assert_eq!((seen.numbers.len(), seen.others.len()), (3, 5));
     }
 }
