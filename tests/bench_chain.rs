@@ -103,6 +103,8 @@ fn bench_gives_every_stage_a_row_and_both_pipelines_end_with_the_same_posts_and_
         assert!(number(found[0][2]) > 0.0 && number(found[0][4]) > 0.0, "{:?}", found[0]);
     }
     assert!(stdout.contains("Python / trendpipe, median of 1 per-pair ratio(s)"), "{stdout}");
+    // The table is the only thing on stdout: no stage's records (alerts') leak into it.
+    assert!(!stdout.lines().any(|l| l.trim_start().starts_with('{')), "records in the table:\n{stdout}");
 
     let rust = end_state(&stderr, "rust");
     let python = end_state(&stderr, "python");

@@ -460,7 +460,9 @@ fn optional<T>(result: Result<Vec<T>, sqlx::Error>, what: &str) -> Result<Vec<T>
 }
 
 /// The word cloud of each top trend (`(key, name)`, in order) from the texts read
-/// for its key: the newest first, a text-less post counted as read but not worded.
+/// for its key, newest first. A post without a text took one of the key's
+/// [`query::words::MAX_POSTS`] places in the query but gives no words and is not
+/// counted in `posts`.
 fn clouds_of(trends: Vec<(String, String)>, texts: Vec<query::words::KeyText>) -> Vec<Cloud> {
     let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
     for t in texts {
